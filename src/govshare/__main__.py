@@ -1,0 +1,5 @@
+"""``python -m govshare`` runs the command-line interface."""
+
+from govshare.cli import main
+
+main()

@@ -1,0 +1,234 @@
+"""Workspace: one department's store, keys and audit log, bound together."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Final
+
+from sqlalchemy import Connection, select
+
+from govshare._clock import Clock, SystemClock, utc_iso
+from govshare._version import __version__
+from govshare.audit import AuditLog
+from govshare.audit._note import parse_verifier_key, verifier_key_string
+from govshare.crypto import ScryptParams, VerifyKey
+from govshare.exceptions import InputError, KeyStoreError, StorageError
+from govshare.keys import KeyRing
+from govshare.storage import Store
+from govshare.storage._tables import workspace_meta
+
+__all__ = ["KEY_FILE_ENV", "Workspace", "open_audit_log"]
+
+KEY_FILE_ENV: Final = "GOVSHARE_KEY_FILE"
+_DEPARTMENT = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+class Workspace:
+    """A department's store, key ring and audit log, opened together.
+
+    Use :meth:`open`; the first open of a new store creates its schema, the department's key file
+    and the audit log, and records ``workspace.created``. Later opens check that the key file
+    belongs to the store. Close it (or use ``with``) to release database connections.
+
+    Attributes:
+        department: the department's id (lower-case letters, digits and hyphens).
+        store: the :class:`~govshare.storage.Store`.
+        keys: the department's :class:`~govshare.keys.KeyRing`.
+        audit: the :class:`~govshare.audit.AuditLog`.
+    """
+
+    def __init__(
+        self, store: Store, keys: KeyRing, audit: AuditLog, department: str, clock: Clock
+    ) -> None:
+        self.store = store
+        self.keys = keys
+        self.audit = audit
+        self.department = department
+        self.clock = clock
+
+    @classmethod
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        department: str | None = None,
+        passphrase: str | None = None,
+        key_file: str | Path | None = None,
+        schema: str | None = None,
+        clock: Clock | None = None,
+        scrypt: ScryptParams | None = None,
+    ) -> Workspace:
+        """Open the workspace at *url*, creating what is missing on first open.
+
+        Args:
+            url: store URL (default ``GOVSHARE_URL``, else ``sqlite:///govshare.db`` here).
+            department: this department's id; required to create a workspace, checked otherwise.
+            passphrase: the key file's passphrase (default ``GOVSHARE_PASSPHRASE``).
+            key_file: where the encrypted keys live (default ``GOVSHARE_KEY_FILE``, else beside a
+                SQLite database as ``<db>.keys``, else ``./govshare.keys``).
+            schema: PostgreSQL schema to keep the tables in.
+            clock: time source (tests inject a frozen one).
+            scrypt: key-file KDF cost for a *new* key file (tests may lower it).
+
+        Raises:
+            InputError: *department* is missing for a new store, malformed, or not the store's.
+            KeyStoreError: the key file is missing, belongs to another workspace, or has no
+                passphrase; :class:`~govshare.WrongPassphrase` for a wrong one.
+            StorageError: the store cannot be opened (:class:`~govshare.StoreUnavailable`,
+                :class:`~govshare.SchemaTooNew`).
+        """
+        if department is not None and not _DEPARTMENT.match(department):
+            raise InputError("department ids are lower-case letters, digits and hyphens (max 63)")
+        clock = clock or SystemClock()
+        store = Store.open(url, schema=schema)
+        try:
+            path = Path(key_file or os.environ.get(KEY_FILE_ENV) or _default_key_file(store))
+            meta = _read_meta(store)
+            if not meta:
+                return cls._create(store, path, department, passphrase, clock, scrypt)
+            if department is not None and department != meta["department"]:
+                raise InputError(
+                    f"this store belongs to department {meta['department']!r}, not {department!r}"
+                )
+            if not path.exists():
+                raise KeyStoreError(
+                    f"the store's key file {path} is missing (restore it from backup, or pass "
+                    "key_file=… / set GOVSHARE_KEY_FILE)"
+                )
+            keys = KeyRing.open(path, passphrase=passphrase)
+            _check_keys_match(keys, meta["log_key"])
+            return cls._bind(store, keys, meta, clock)
+        except BaseException:
+            store.close()
+            raise
+
+    @classmethod
+    def _create(
+        cls,
+        store: Store,
+        path: Path,
+        department: str | None,
+        passphrase: str | None,
+        clock: Clock,
+        scrypt: ScryptParams | None,
+    ) -> Workspace:
+        if department is None:
+            raise InputError("a new workspace needs department=… (e.g. 'civil-affairs')")
+        if path.exists():
+            keys = KeyRing.open(path, passphrase=passphrase)
+            if keys.department != department:
+                raise KeyStoreError(f"key file {path} belongs to another department")
+        else:
+            keys = KeyRing.create(
+                path, department=department, passphrase=passphrase, scrypt=scrypt, clock=clock
+            )
+        origin = f"govshare/{department}/audit/{secrets.token_hex(8)}"
+        meta = {
+            "department": department,
+            "origin": origin,
+            "log_key": verifier_key_string(origin, keys.signing_key().verify_key),
+            "created_at": utc_iso(clock.now()),
+            "created_by": f"govshare {__version__}",
+        }
+        with store.transaction() as conn:
+            existing = _read_meta_in(conn)
+            if existing:  # another process created the workspace first: use theirs
+                meta = existing
+            else:
+                conn.execute(
+                    workspace_meta.insert(), [{"key": k, "value": v} for k, v in meta.items()]
+                )
+        _check_keys_match(keys, meta["log_key"])
+        ws = cls._bind(store, keys, meta, clock)
+        if not existing:
+            ws.audit.record("workspace.created", {"department": department, "origin": origin})
+        return ws
+
+    @classmethod
+    def _bind(cls, store: Store, keys: KeyRing, meta: dict[str, str], clock: Clock) -> Workspace:
+        department = meta["department"]
+        log = AuditLog(
+            store, origin=meta["origin"], signer=keys.signing_key(), actor=department, clock=clock
+        )
+        return cls(store, keys, log, department, clock)
+
+    @property
+    def origin(self) -> str:
+        """The audit log's origin (its name in checkpoints)."""
+        return self.audit.origin
+
+    def public_key(self) -> str:
+        """This log's verifier key string (``name+hash+key``), to hand to auditors and witnesses."""
+        return verifier_key_string(self.origin, self.audit.verify_key)
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self.store.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Workspace(department={self.department!r}, store={self.store.url!r})"
+
+
+def open_audit_log(
+    url: str | None = None, *, key: str | VerifyKey | None = None, schema: str | None = None
+) -> AuditLog:
+    """Open a store's audit log for reading and verification only: no key file, no passphrase.
+
+    Args:
+        url: store URL (default as :meth:`Workspace.open`).
+        key: the log's public key, as a verifier key string or :class:`VerifyKey`. An auditor
+            should pass the key they were given out of band; without it the key recorded in the
+            store itself is used, which only proves the log is consistent with *that* key.
+        schema: PostgreSQL schema.
+
+    Raises:
+        StorageError: the store holds no workspace.
+        InputError: *key* is malformed.
+    """
+    store = Store.open(url, schema=schema, migrate=False)
+    try:
+        meta = _read_meta(store)
+        if not meta:
+            raise StorageError(f"{store.url} holds no govshare workspace (run govshare init)")
+        if isinstance(key, str):
+            _, verify_key = parse_verifier_key(key)
+        elif key is None:
+            _, verify_key = parse_verifier_key(meta["log_key"])
+        else:
+            verify_key = key
+    except BaseException:
+        store.close()
+        raise
+    return AuditLog(store, origin=meta["origin"], public_key=verify_key, actor=meta["department"])
+
+
+def _default_key_file(store: Store) -> str:
+    database = store.engine.url.database
+    if store.backend == "sqlite" and database not in (None, "", ":memory:"):
+        return f"{database}.keys"
+    return "govshare.keys"
+
+
+def _read_meta(store: Store) -> dict[str, str]:
+    with store.read() as conn:
+        return _read_meta_in(conn)
+
+
+def _read_meta_in(conn: Connection) -> dict[str, str]:
+    rows = conn.execute(select(workspace_meta.c.key, workspace_meta.c.value))
+    return {str(k): str(v) for k, v in rows}
+
+
+def _check_keys_match(keys: KeyRing, log_key: str) -> None:
+    _, recorded = parse_verifier_key(log_key)
+    if all(keys.verify_key(info.kid) != recorded for info in keys.keys()):  # noqa: SIM118
+        raise KeyStoreError("the key file belongs to another workspace (its signing key differs)")

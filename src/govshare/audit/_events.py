@@ -1,0 +1,96 @@
+"""Audit events and their canonical, hashable entry bytes (RFC 8785 JSON)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import rfc8785
+from pydantic import AwareDatetime, Field, JsonValue, field_validator, model_validator
+
+from govshare._models import Record
+
+__all__ = ["AuditEvent", "AuditRecord", "entry_bytes", "looks_like_identifier"]
+
+EVENT_TYPE = r"^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$"
+
+# Raw personal identifiers that must never reach the log: resident ID numbers (GB 11643, 18 or
+# legacy 15 digits) and mainland mobile numbers, standing alone between non-alphanumerics.
+_IDENTIFIER = re.compile(
+    r"(?<![0-9A-Za-z])(?:\d{17}[0-9Xx]|\d{15}|(?:\+?86|0086)?[-\s]?1[3-9]\d{9})(?![0-9A-Za-z])"
+)
+
+
+def looks_like_identifier(text: str) -> bool:
+    """Whether *text* contains something shaped like a resident ID or mobile number."""
+    return _IDENTIFIER.search(text) is not None
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+class AuditEvent(Record):
+    """One thing that happened, as the log records it.
+
+    Events carry references (record ids, pseudonyms, counts), never raw identifiers or keys: a
+    string shaped like a resident ID number or a mobile number anywhere in the event is refused.
+
+    Attributes:
+        type: dotted lower-case name, e.g. ``"consent.granted"``.
+        actor: who did it (department, service or user id).
+        time: when, timezone-aware (stored in UTC).
+        data: JSON-safe details.
+    """
+
+    type: Annotated[str, Field(pattern=EVENT_TYPE, max_length=100)]
+    actor: Annotated[str, Field(min_length=1, max_length=200)]
+    time: AwareDatetime
+    data: dict[str, JsonValue] = Field(default_factory=dict)
+
+    @field_validator("time")
+    @classmethod
+    def _to_utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+    @model_validator(mode="after")
+    def _no_raw_identifiers(self) -> AuditEvent:
+        for text in _strings([self.actor, self.data]):
+            if looks_like_identifier(text):
+                raise ValueError(
+                    "looks like a raw personal identifier (resident ID or phone number); "
+                    "record a pseudonym or a record id instead"
+                )
+        return self
+
+
+class AuditRecord(Record):
+    """An event as stored: its position, its event and its RFC 6962 leaf hash."""
+
+    seq: int
+    event: AuditEvent
+    leaf_hash: bytes
+
+
+def entry_bytes(seq: int, event: AuditEvent) -> bytes:
+    """The canonical bytes of entry *seq*: ``{"event": …, "seq": seq}`` in RFC 8785 JSON.
+
+    ``seq`` is inside the hashed bytes, so moving an entry to another position is detectable, and
+    it sorts last, so a verifier can read it from the tail of the bytes without parsing.
+    """
+    return bytes(rfc8785.dumps({"event": event.model_dump(mode="json"), "seq": seq}))
+
+
+def seq_suffix(seq: int) -> bytes:
+    """The bytes every entry at position *seq* ends with."""
+    return b',"seq":%d}' % seq

@@ -1,0 +1,36 @@
+"""The ``govshare`` command line: a thin layer over the library.
+
+Exit codes: 0 ok; 1 a check failed; 2 usage, input or environment error.
+"""
+
+from __future__ import annotations
+
+import click
+
+from govshare._version import __version__
+from govshare.cli._audit import audit
+from govshare.cli._common import GovShareGroup
+from govshare.cli._workspace import demo, init
+
+__all__ = ["cli", "main"]
+
+
+@click.group(cls=GovShareGroup)
+@click.version_option(__version__, prog_name="govshare")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+def cli(debug: bool) -> None:
+    """govshare: lawful, minimal and verifiable data sharing between departments.
+
+    Exit codes: 0 ok, 1 a check failed (e.g. the audit log does not verify), 2 usage, input or
+    environment error. Errors print one line; --debug shows the traceback.
+    """
+
+
+cli.add_command(init)
+cli.add_command(demo)
+cli.add_command(audit)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main(prog_name="govshare")

@@ -1,0 +1,178 @@
+"""The govshare exception hierarchy.
+
+Every error govshare raises on purpose derives from :class:`GovShareError`, so a caller can catch the
+whole family in one place. Each failure kind has its own subclass; verification failures form families
+(:class:`InvalidToken`, :class:`IntegrityError`) whose subclasses name the reason, so a caller may catch
+the family while an auditor still sees *why*.
+
+Messages never contain key material or raw personal identifiers; they name the object (a key id, a
+row number, an entry index), never its secret content.
+
+The tree::
+
+    GovShareError
+    ├── InputError                 bad input from the caller (also a ValueError)
+    │   └── NaiveDatetimeError     a datetime without a timezone
+    ├── FeatureNotEnabled          an opt-in gate is closed; the message names the call that opens it
+    ├── StorageError               the store cannot be reached or used
+    │   ├── StoreUnavailable       the database does not answer
+    │   └── SchemaTooNew           the store was written by a newer govshare
+    ├── KeyStoreError              the key file cannot be used
+    │   ├── KeyNotFound            no key with that name / id
+    │   ├── WrongPassphrase        the key file does not open with this passphrase
+    │   └── KeyFileCorrupted       the key file is malformed or was altered
+    ├── IntegrityError             a verification of the audit log, a proof or a signature failed
+    │   ├── ProofError             an inclusion or consistency proof does not verify
+    │   ├── SignatureError         a checkpoint or note signature does not verify
+    │   └── LogTampered            stored log entries were modified, deleted, inserted or reordered
+    ├── ConsentError               no lawful basis for the requested processing
+    ├── InvalidToken               an access token was refused
+    │   ├── TokenExpired
+    │   ├── TokenNotYetValid
+    │   ├── TokenRevoked
+    │   ├── TokenReplayed
+    │   ├── AudienceMismatch
+    │   ├── PurposeMismatch
+    │   └── UntrustedKey
+    └── BudgetExceeded             a differential-privacy release would overspend its budget
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AudienceMismatch",
+    "BudgetExceeded",
+    "ConsentError",
+    "FeatureNotEnabled",
+    "GovShareError",
+    "InputError",
+    "IntegrityError",
+    "InvalidToken",
+    "KeyFileCorrupted",
+    "KeyNotFound",
+    "KeyStoreError",
+    "LogTampered",
+    "NaiveDatetimeError",
+    "ProofError",
+    "PurposeMismatch",
+    "SchemaTooNew",
+    "SignatureError",
+    "StorageError",
+    "StoreUnavailable",
+    "TokenExpired",
+    "TokenNotYetValid",
+    "TokenReplayed",
+    "TokenRevoked",
+    "UntrustedKey",
+    "WrongPassphrase",
+]
+
+
+class GovShareError(Exception):
+    """Root of every error govshare raises on purpose."""
+
+
+class InputError(GovShareError, ValueError):
+    """The caller passed a value govshare cannot accept (wrong type, range or format)."""
+
+
+class NaiveDatetimeError(InputError):
+    """A datetime without a timezone was passed; govshare only accepts aware datetimes."""
+
+
+class FeatureNotEnabled(GovShareError):
+    """An opt-in feature was used without enabling it; the message names the call that enables it."""
+
+
+class StorageError(GovShareError):
+    """The store cannot be opened, reached or used."""
+
+
+class StoreUnavailable(StorageError):
+    """The database server does not answer, or the database file cannot be opened."""
+
+
+class SchemaTooNew(StorageError):
+    """The store's schema was written by a newer govshare than the one running."""
+
+
+class KeyStoreError(GovShareError):
+    """The key file cannot be read, opened or used."""
+
+
+class KeyNotFound(KeyStoreError):
+    """No key with the requested name or key id exists (or it is retired for this use)."""
+
+
+class WrongPassphrase(KeyStoreError):
+    """The key file does not decrypt with the given passphrase."""
+
+
+class KeyFileCorrupted(KeyStoreError):
+    """The key file is malformed, truncated or was altered."""
+
+
+class IntegrityError(GovShareError):
+    """A verification failed: the audit log, a Merkle proof, a checkpoint or a signature."""
+
+
+class ProofError(IntegrityError):
+    """A Merkle inclusion or consistency proof does not verify."""
+
+
+class SignatureError(IntegrityError):
+    """A signature on a checkpoint or note does not verify, or no trusted key signed it."""
+
+
+class LogTampered(IntegrityError):
+    """Stored audit entries were modified, deleted, inserted or reordered.
+
+    ``index`` is the first entry found wrong (``None`` when only a checkpoint comparison failed) and
+    ``kind`` is one of ``"modified"``, ``"deleted"``, ``"inserted"``, ``"reordered"``,
+    ``"nodes"`` (stored tree nodes disagree with the entries) or ``"checkpoint"``.
+    """
+
+    def __init__(self, message: str, *, index: int | None, kind: str) -> None:
+        super().__init__(message)
+        self.index = index
+        self.kind = kind
+
+
+class ConsentError(GovShareError):
+    """There is no lawful basis (consent or statute) for the requested processing."""
+
+
+class InvalidToken(GovShareError):
+    """An access token was refused; subclasses name the reason."""
+
+
+class TokenExpired(InvalidToken):
+    """The token's expiry time has passed."""
+
+
+class TokenNotYetValid(InvalidToken):
+    """The token's not-before time has not arrived."""
+
+
+class TokenRevoked(InvalidToken):
+    """The token was revoked by its issuer."""
+
+
+class TokenReplayed(InvalidToken):
+    """The token was already used as many times as it allows."""
+
+
+class AudienceMismatch(InvalidToken):
+    """The token was issued for another department."""
+
+
+class PurposeMismatch(InvalidToken):
+    """The token does not grant this purpose or these data categories."""
+
+
+class UntrustedKey(InvalidToken):
+    """The token was signed by a key this department does not trust (or that is retired)."""
+
+
+class BudgetExceeded(GovShareError):
+    """A differentially private release would exceed its privacy budget; nothing was charged."""

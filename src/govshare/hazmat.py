@@ -1,0 +1,27 @@
+"""Dangerous knobs. **WARNING:** everything here can leak secrets or break privacy if misused.
+
+Nothing in this module is re-exported from :mod:`govshare`; importing it is a visible decision at
+the call site. Each function documents what it exposes and why you might need it.
+"""
+
+from __future__ import annotations
+
+from govshare.crypto import SECRET_ACCESS, SecretAccess, SigningKey
+from govshare.crypto._secret import require_secret_access
+from govshare.keys import KeyRing
+
+__all__ = ["SECRET_ACCESS", "SecretAccess", "export_signing_key"]
+
+
+def export_signing_key(ring: KeyRing, access: SecretAccess) -> bytes:
+    """The raw 32-byte Ed25519 seed of *ring*'s active signing key.
+
+    Needs :data:`SECRET_ACCESS`. Anyone holding these bytes can sign checkpoints as the department.
+
+    Raises:
+        PermissionError: *access* is not ``SECRET_ACCESS``.
+        KeyNotFound: the ring has no active signing key.
+    """
+    require_secret_access(access)
+    key: SigningKey = ring.signing_key()
+    return key.private_bytes(access)

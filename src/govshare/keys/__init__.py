@@ -1,0 +1,12 @@
+"""A department's keys: named, versioned, encrypted at rest (scrypt + AES-256-GCM).
+
+Key objects are handles: no key bytes in repr, str, pickle or logs. Raw key material leaves only
+through :mod:`govshare.hazmat`.
+"""
+
+from __future__ import annotations
+
+from govshare.keys._keyfile import PASSPHRASE_ENV
+from govshare.keys._keyring import KeyInfo, KeyRing
+
+__all__ = ["PASSPHRASE_ENV", "KeyInfo", "KeyRing"]

@@ -1,0 +1,11 @@
+"""Persistence: SQLAlchemy 2 Core over the embedded SQLite default or PostgreSQL.
+
+The schema is created and upgraded by Alembic migrations shipped inside the package; opening a store
+whose schema is newer than the library raises :class:`~govshare.SchemaTooNew`.
+"""
+
+from __future__ import annotations
+
+from govshare.storage._store import DEFAULT_URL, Store, default_url
+
+__all__ = ["DEFAULT_URL", "Store", "default_url"]

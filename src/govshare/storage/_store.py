@@ -1,0 +1,305 @@
+"""Engine set-up, transactions and migrations for the embedded SQLite default and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Final
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+
+from govshare.exceptions import InputError, SchemaTooNew, StorageError, StoreUnavailable
+
+__all__ = ["DEFAULT_URL", "Store", "default_url"]
+
+DEFAULT_URL: Final = "sqlite:///govshare.db"
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_READONLY = "govshare_readonly"
+# An arbitrary constant: the PostgreSQL advisory lock that serialises concurrent migrations.
+_MIGRATION_LOCK = 0x67_6F_76_73_68_61_72_65
+
+
+def default_url() -> str:
+    """The store URL used when none is given: ``GOVSHARE_URL``, else ``sqlite:///govshare.db``."""
+    return os.environ.get("GOVSHARE_URL") or DEFAULT_URL
+
+
+class Store:
+    """A govshare database: SQLite (the embedded default) or PostgreSQL, through SQLAlchemy Core.
+
+    Build one with :meth:`open`. Writes go through :meth:`transaction`, which on SQLite takes the
+    write lock up front (``BEGIN IMMEDIATE``) so that concurrent writers queue instead of failing,
+    and on PostgreSQL is an ordinary READ COMMITTED transaction whose counters are updated with
+    row locks. Reads that may take long (verifying a large log) use :meth:`read`.
+    """
+
+    def __init__(self, engine: Engine, url: URL, schema: str | None) -> None:
+        self._engine = engine
+        self._url = url
+        self.schema = schema
+
+    # -- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls, url: str | None = None, *, schema: str | None = None, migrate: bool = True
+    ) -> Store:
+        """Open (and by default create or upgrade) the store at *url*.
+
+        Args:
+            url: ``sqlite:///path.db`` (default: :func:`default_url`), ``sqlite://`` for an in-memory
+                database, or ``postgresql+psycopg://user@host:port/db``.
+            schema: PostgreSQL only: keep every table in this schema (created if missing).
+            migrate: create or upgrade the schema to this library's version.
+
+        Raises:
+            InputError: the URL or schema name is malformed, or names an unsupported database.
+            StoreUnavailable: the database cannot be reached or opened.
+            SchemaTooNew: the store was written by a newer govshare.
+        """
+        parsed = _parse_url(url or default_url())
+        backend = parsed.get_backend_name()
+        if schema is not None and (backend != "postgresql" or not _SCHEMA_NAME.match(schema)):
+            raise InputError("schema= takes a lower-case SQL identifier, and only on PostgreSQL")
+        if backend == "sqlite":
+            engine = _sqlite_engine(parsed, create=migrate)
+        elif backend == "postgresql":
+            engine = _postgres_engine(parsed, schema)
+        else:
+            raise InputError(
+                f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://"
+            )
+        store = cls(engine, parsed, schema)
+        try:
+            store.ping()
+            if migrate:
+                store.migrate()
+            else:
+                store.check_schema()
+        except BaseException:
+            engine.dispose()
+            raise
+        return store
+
+    @property
+    def url(self) -> str:
+        """The store's URL with any password hidden."""
+        return self._url.render_as_string(hide_password=True)
+
+    @property
+    def backend(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._url.get_backend_name()
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (for adapters and tests; prefer :meth:`transaction`)."""
+        return self._engine
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transactions ---------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction: committed when the block exits normally, rolled back otherwise.
+
+        Raises:
+            StoreUnavailable: the database stopped answering.
+        """
+        with _translate_db_errors(self.url), self._engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only snapshot transaction that does not block writers."""
+        with (
+            _translate_db_errors(self.url),
+            self._engine.connect() as conn,
+        ):
+            options: dict[str, Any] = {_READONLY: True}
+            if self.backend == "postgresql":
+                # One snapshot for every statement of the block, as SQLite's read transaction gives.
+                options.update(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            conn = conn.execution_options(**options)
+            with conn.begin():
+                yield conn
+
+    def ping(self) -> None:
+        """Check that the database answers.
+
+        Raises:
+            StoreUnavailable: it does not.
+        """
+        with self.read() as conn:
+            conn.execute(text("SELECT 1"))
+
+    # -- schema ---------------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Create the schema, or upgrade it to this library's version; safe to race.
+
+        Raises:
+            SchemaTooNew: the store's schema is newer than this library.
+        """
+        with self.transaction() as conn:
+            if self.backend == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+            cfg = _alembic_config(conn)
+            _check_revision(conn, cfg)
+            command.upgrade(cfg, "head")
+
+    def check_schema(self) -> None:
+        """Raise unless the store's schema is exactly this library's version.
+
+        Raises:
+            SchemaTooNew: the schema is newer than this library.
+            StorageError: the schema is missing or older (open with ``migrate=True``).
+        """
+        with self.read() as conn:
+            cfg = _alembic_config(conn)
+            current = _check_revision(conn, cfg)
+            heads = set(ScriptDirectory.from_config(cfg).get_heads())
+            if current != heads:
+                raise StorageError(
+                    "the store's schema is missing or old: open it with migrate=True"
+                )
+
+    def schema_revision(self) -> str | None:
+        """The store's schema revision, or None for an empty database."""
+        with self.read() as conn:
+            heads = MigrationContext.configure(conn).get_current_heads()
+        return heads[0] if heads else None
+
+
+def _parse_url(url: str) -> URL:
+    try:
+        return make_url(url)
+    except ArgumentError:
+        raise InputError(
+            "the store URL is malformed (expected e.g. sqlite:///govshare.db)"
+        ) from None
+
+
+def _sqlite_engine(url: URL, *, create: bool) -> Engine:
+    database = url.database or ""
+    in_memory = database in ("", ":memory:")
+    if not in_memory:
+        path = Path(database).expanduser().resolve()
+        if not path.parent.is_dir():
+            raise StoreUnavailable(
+                f"cannot open the SQLite store: folder {path.parent} does not exist"
+            )
+        if not create and not path.exists():
+            raise StoreUnavailable(f"there is no SQLite store at {path}")
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    if in_memory:
+        kwargs["poolclass"] = StaticPool
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+        # Let SQLAlchemy's "begin" hook emit BEGIN itself (pysqlite's own handling defers the lock).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        if not in_memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        readonly = conn.get_execution_options().get(_READONLY, False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _postgres_engine(url: URL, schema: str | None) -> Engine:
+    if url.drivername not in ("postgresql+psycopg", "postgresql"):
+        raise InputError("PostgreSQL stores use the psycopg 3 driver: postgresql+psycopg://…")
+    url = url.set(drivername="postgresql+psycopg")
+    connect_args: dict[str, Any] = {"connect_timeout": 10}
+    if schema is not None:
+        connect_args["options"] = f"-csearch_path={schema}"
+    try:
+        engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    except (NoSuchModuleError, ModuleNotFoundError):
+        raise StorageError(
+            "PostgreSQL support needs psycopg 3: pip install 'govshare[postgres]'"
+        ) from None
+    if schema is not None:
+        _create_schema(url, schema)
+    return engine
+
+
+def _create_schema(url: URL, schema: str) -> None:
+    bootstrap = create_engine(url, connect_args={"connect_timeout": 10})
+    try:
+        with _translate_db_errors(url.render_as_string(hide_password=True)), bootstrap.begin() as c:
+            c.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    finally:
+        bootstrap.dispose()
+
+
+@contextmanager
+def _translate_db_errors(where: str) -> Iterator[None]:
+    try:
+        yield
+    except DBAPIError as exc:
+        if exc.connection_invalidated or _is_connect_error(exc):
+            raise StoreUnavailable(f"the store at {where} does not answer") from None
+        raise
+
+
+def _is_connect_error(exc: DBAPIError) -> bool:
+    name = type(exc.orig).__name__
+    return (name in ("OperationalError",) and "connect" in str(exc.orig).lower()) or (
+        "unable to open database file" in str(exc.orig)
+    )
+
+
+def _alembic_config(conn: Connection) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", "govshare.storage:migrations")
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def _check_revision(conn: Connection, cfg: Config) -> set[str]:
+    current = set(MigrationContext.configure(conn).get_current_heads())
+    script = ScriptDirectory.from_config(cfg)
+    for rev in current:
+        try:
+            known = script.get_revision(rev)
+        except CommandError:
+            known = None
+        if known is None:
+            raise SchemaTooNew(
+                f"the store's schema (revision {rev}) is newer than this govshare: upgrade govshare"
+            )
+    return current

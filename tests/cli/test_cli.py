@@ -1,0 +1,199 @@
+"""The govshare CLI end to end: init, demo, audit commands, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from govshare.audit import InclusionProof
+from govshare.cli import cli
+from govshare.testing import TEST_PASSPHRASE
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Invoke the CLI in a temporary folder with a passphrase set; returns (exit code, out, err)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GOVSHARE_PASSPHRASE", TEST_PASSPHRASE)
+    monkeypatch.delenv("GOVSHARE_URL", raising=False)
+    monkeypatch.delenv("GOVSHARE_KEY_FILE", raising=False)
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None) -> tuple[int, str, str]:
+        result = runner.invoke(cli, list(args), input=input)
+        return result.exit_code, result.stdout, result.stderr
+
+    return invoke
+
+
+def test_init_then_demo_then_verify(run) -> None:
+    """init creates a workspace; demo adds events and a checkpoint; verify passes with exit 0."""
+    code, out, _ = run("init", "--department", "civil-affairs")
+    assert code == 0, out
+    assert "audit log public key: govshare/civil-affairs/audit/" in out
+    code, out, _ = run("demo")
+    assert code == 0, out
+    assert "signed checkpoint" in out
+    assert "log verified" in out
+    code, out, _ = run("audit", "verify")
+    assert code == 0
+    assert out.startswith("ok: 4 entries")
+
+
+def test_demo_on_a_fresh_folder_without_passphrase(tmp_path: Path) -> None:
+    """`python -m govshare demo` works in an empty folder with no settings (README quick start)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVSHARE_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "govshare", "demo"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "demo passphrase" in proc.stdout
+    assert "log verified: 4 entries" in proc.stdout
+    assert (tmp_path / "govshare.db").exists()
+
+
+def test_tail_and_export(run) -> None:
+    """tail prints JSON lines; export writes header, entries and checkpoints."""
+    run("demo")
+    code, out, _ = run("audit", "tail", "-n", "2")
+    assert code == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [line["seq"] for line in lines] == [2, 3]
+    code, out, _ = run("audit", "export")
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert rows[0]["format"] == "govshare-audit-export/1"
+    assert rows[0]["size"] == 4
+    assert [r["seq"] for r in rows[1:5]] == [0, 1, 2, 3]
+    assert "checkpoint" in rows[-1]
+
+
+def test_checkpoint_and_since(run, tmp_path: Path) -> None:
+    """checkpoint -o writes a file that verify --since accepts."""
+    run("demo")
+    code, out, _ = run("audit", "checkpoint", "-o", "cp.txt")
+    assert code == 0
+    assert (tmp_path / "cp.txt").read_text() == out
+    code, out, _ = run("audit", "verify", "--since", "cp.txt")
+    assert code == 0, out
+
+
+def test_proofs(run) -> None:
+    """proof --index and --consistency print proofs that verify."""
+    run("demo")
+    code, out, _ = run("audit", "proof", "--index", "1")
+    assert code == 0
+    InclusionProof.model_validate_json(out).verify()
+    code, out, _ = run("audit", "proof", "--consistency", "2")
+    assert code == 0
+    assert json.loads(out)["size1"] == 2
+
+
+def test_verify_with_explicit_key(run) -> None:
+    """verify --key with the log's published key passes and skips the note about stored keys."""
+    run("demo")
+    _, key, _ = run("audit", "public-key")
+    code, out, _ = run("audit", "verify", "--key", key.strip())
+    assert code == 0
+    assert "note:" not in out
+
+
+def test_tampered_store_exits_1_with_one_line(run, tmp_path: Path) -> None:
+    """A tampered log makes verify exit 1 with one error line naming the entry, no traceback."""
+    run("demo")
+    with sqlite3.connect(tmp_path / "govshare.db") as db:
+        db.execute("UPDATE audit_entries SET entry = replace(entry, 'hrss', 'hrsx') WHERE seq = 2")
+    code, _, err = run("audit", "verify")
+    assert code == 1
+    assert err.count("\n") == 1
+    assert "LogTampered: entry 2 was modified" in err
+    assert "Traceback" not in err
+
+
+def test_usage_errors_exit_2(run) -> None:
+    """Usage and input errors exit 2."""
+    run("demo")
+    assert run("audit", "proof")[0] == 2
+    assert run("audit", "proof", "--index", "99")[0] == 2
+    assert run("nonsense")[0] == 2
+    code, _, err = run("audit", "verify", "--key", "not-a-key")
+    assert code == 2
+    assert err.startswith("error: InputError")
+
+
+def test_missing_store_is_one_line_error(run) -> None:
+    """Commands on a folder without a workspace fail with exit 2 and one line."""
+    code, _, err = run("audit", "verify", "--db", "sqlite:///nowhere/x.db")
+    assert code == 2
+    assert "does not exist" in err
+
+
+def test_wrong_passphrase_is_one_line(run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wrong passphrase gives exit 2 and one line, and the passphrase is not echoed."""
+    run("init", "--department", "civil-affairs")
+    monkeypatch.setenv("GOVSHARE_PASSPHRASE", "wrong-pass")
+    code, _, err = run("audit", "checkpoint")
+    assert code == 2
+    assert "WrongPassphrase" in err
+    assert "wrong-pass" not in err
+
+
+def test_debug_shows_traceback(tmp_path: Path) -> None:
+    """--debug lets the exception propagate (with its traceback) instead of one line."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVSHARE_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "govshare", "--debug", "audit", "verify"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode != 0
+    assert "Traceback" in proc.stderr
+
+
+def test_cosign_between_departments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One department's CLI cosigns another's checkpoint, then refuses a missing proof."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GOVSHARE_PASSPHRASE", TEST_PASSPHRASE)
+    runner = CliRunner()
+    a, b = "sqlite:///a.db", "sqlite:///b.db"
+    assert runner.invoke(cli, ["init", "--db", a, "--department", "civil-affairs"]).exit_code == 0
+    assert runner.invoke(cli, ["init", "--db", b, "--department", "hrss"]).exit_code == 0
+    key = runner.invoke(cli, ["audit", "public-key", "--db", a]).stdout.strip()
+    runner.invoke(cli, ["audit", "checkpoint", "--db", a, "-o", "cp1.txt"])
+    result = runner.invoke(cli, ["audit", "cosign", "cp1.txt", "--db", b, "--log-key", key])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.count("\u2014 ") == 2
+    runner.invoke(cli, ["demo", "--db", a])
+    runner.invoke(cli, ["audit", "checkpoint", "--db", a, "-o", "cp2.txt"])
+    result = runner.invoke(cli, ["audit", "cosign", "cp2.txt", "--db", b, "--log-key", key])
+    assert result.exit_code == 1
+    proof = runner.invoke(cli, ["audit", "proof", "--db", a, "--consistency", "1"]).stdout
+    (tmp_path / "proof.json").write_text(proof)
+    result = runner.invoke(
+        cli, ["audit", "cosign", "cp2.txt", "--db", b, "--log-key", key, "--proof", "proof.json"]
+    )
+    assert result.exit_code == 0, result.stderr
+
+
+def test_version(run) -> None:
+    """--version prints the package version."""
+    code, out, _ = run("--version")
+    assert code == 0
+    assert "govshare" in out

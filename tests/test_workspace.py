@@ -137,3 +137,15 @@ def test_repr_shows_no_secrets(tmp_path: Path) -> None:
         text = repr(ws) + repr(ws.audit) + repr(ws.keys)
     assert TEST_PASSPHRASE not in text
     assert "test-department" in text
+
+
+def test_rotating_signing_key_keeps_log_verifiable(tmp_path: Path) -> None:
+    """After the signing key is rotated the log still signs and verifies with its published key."""
+    with temporary_workspace(tmp_path) as ws:
+        published = ws.public_key()
+        ws.audit.checkpoint()
+        ws.keys.rotate("signing")
+    with temporary_workspace(tmp_path) as ws:
+        assert ws.public_key() == published
+        ws.audit.checkpoint()
+        ws.audit.verify()

@@ -98,7 +98,7 @@ class Workspace:
                     f"the store's key file {path} is missing (restore it from backup, or pass "
                     "key_file=… / set GOVSHARE_KEY_FILE)"
                 )
-            keys = KeyRing.open(path, passphrase=passphrase)
+            keys = KeyRing.open(path, passphrase=passphrase, clock=clock)
             _check_keys_match(keys, meta["log_key"])
             return cls._bind(store, keys, meta, clock)
         except BaseException:
@@ -141,18 +141,26 @@ class Workspace:
                 conn.execute(
                     workspace_meta.insert(), [{"key": k, "value": v} for k, v in meta.items()]
                 )
-        _check_keys_match(keys, meta["log_key"])
-        ws = cls._bind(store, keys, meta, clock)
-        if not existing:
-            ws.audit.record("workspace.created", {"department": department, "origin": origin})
+            _check_keys_match(keys, meta["log_key"])
+            ws = cls._bind(store, keys, meta, clock)
+            if not existing:  # the event commits with the workspace, or neither does
+                data = {"department": department, "origin": origin}
+                ws.audit.record("workspace.created", data, conn=conn)
         return ws
 
     @classmethod
     def _bind(cls, store: Store, keys: KeyRing, meta: dict[str, str], clock: Clock) -> Workspace:
         department = meta["department"]
-        log = AuditLog(
-            store, origin=meta["origin"], signer=keys.signing_key(), actor=department, clock=clock
+        # The log signs with the key its checkpoints were published under, even after rotation.
+        _, recorded = parse_verifier_key(meta["log_key"])
+        signer = next(
+            keys.signing_key(info.name, info.version)
+            for info in keys.key_infos()
+            if info.type == "ed25519"
+            and info.status == "active"
+            and keys.verify_key(info.kid) == recorded
         )
+        log = AuditLog(store, origin=meta["origin"], signer=signer, actor=department, clock=clock)
         return cls(store, keys, log, department, clock)
 
     @property
@@ -230,5 +238,7 @@ def _read_meta_in(conn: Connection) -> dict[str, str]:
 
 def _check_keys_match(keys: KeyRing, log_key: str) -> None:
     _, recorded = parse_verifier_key(log_key)
-    if all(keys.verify_key(info.kid) != recorded for info in keys.keys()):  # noqa: SIM118
-        raise KeyStoreError("the key file belongs to another workspace (its signing key differs)")
+    if recorded not in keys.public_keys().values():
+        raise KeyStoreError(
+            "the key file belongs to another workspace, or the audit log's signing key was retired"
+        )

@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from govshare import KeyFileCorrupted, KeyRing, KeyStoreError, WrongPassphrase
+from govshare import (
+    InputError,
+    KeyFileCorrupted,
+    KeyNotFound,
+    KeyRing,
+    KeyStoreError,
+    WrongPassphrase,
+)
 from govshare.hazmat import SECRET_ACCESS, export_signing_key
 from govshare.testing import TEST_SCRYPT
 
@@ -29,9 +36,9 @@ def test_round_trip(ring: KeyRing) -> None:
     """A key file reopens with the same signing key and key infos."""
     again = KeyRing.open(ring.path, passphrase=PASS)
     assert again.department == "civil"
-    assert again.keys() == ring.keys()
+    assert again.key_infos() == ring.key_infos()
     assert again.signing_key().verify_key == ring.signing_key().verify_key
-    assert ring.verify_key(ring.keys()[0].kid) == ring.signing_key().verify_key
+    assert ring.verify_key(ring.key_infos()[0].kid) == ring.signing_key().verify_key
 
 
 def test_file_is_private_and_has_no_plaintext_key(ring: KeyRing) -> None:
@@ -133,7 +140,7 @@ def test_truncated_file_is_corrupted(ring: KeyRing) -> None:
 def test_no_key_material_in_repr_or_pickle(ring: KeyRing) -> None:
     """repr never shows keys or the passphrase, and the ring refuses pickling."""
     secret = export_signing_key(ring, SECRET_ACCESS)
-    text = repr(ring) + repr(ring.keys()) + repr(ring.signing_key())
+    text = repr(ring) + repr(ring.key_infos()) + repr(ring.signing_key())
     assert secret.hex() not in text
     assert PASS not in text
     with pytest.raises(TypeError):
@@ -153,3 +160,58 @@ def test_change_passphrase(ring: KeyRing) -> None:
     with pytest.raises(WrongPassphrase):
         KeyRing.open(ring.path, passphrase=PASS)
     assert KeyRing.open(ring.path, passphrase="new passphrase").department == "civil"
+
+
+def test_rotate_keeps_old_versions_usable(ring: KeyRing) -> None:
+    """rotate() adds a primary version; the old one still verifies until retired."""
+    old = ring.signing_key()
+    info = ring.rotate("signing")
+    assert info.version == 2
+    assert ring.signing_key().verify_key != old.verify_key
+    assert ring.signing_key(version=1).verify_key == old.verify_key
+    assert len(ring.public_keys()) == 2
+    ring.retire("signing", 1)
+    assert len(ring.public_keys()) == 1
+    with pytest.raises(KeyNotFound, match="retired"):
+        ring.signing_key(version=1)
+    again = KeyRing.open(ring.path, passphrase=PASS)
+    assert [(k.version, k.status) for k in again.key_infos()] == [(1, "retired"), (2, "active")]
+
+
+def test_last_signing_key_cannot_be_retired(ring: KeyRing) -> None:
+    """Retiring the only active signing key is refused."""
+    with pytest.raises(InputError, match="rotate"):
+        ring.retire("signing", 1)
+
+
+def test_secret_keys_and_derivation(ring: KeyRing) -> None:
+    """ensure() creates a named secret once; HKDF derivation separates by info."""
+    info = ring.ensure("pseudonym-root", "secret")
+    assert ring.ensure("pseudonym-root", "secret") == info
+    root = ring.secret_key("pseudonym-root")
+    assert KeyRing.open(ring.path, passphrase=PASS).secret_key("pseudonym-root") == root
+    a, b = root.derive(b"domain=a"), root.derive(b"domain=b")
+    assert a != b
+    assert a == root.derive(b"domain=a")
+    assert root.export(SECRET_ACCESS).hex() not in repr(root) + repr(a)
+    with pytest.raises(InputError):
+        ring.ensure("pseudonym-root", "ed25519")
+    with pytest.raises(KeyNotFound):
+        ring.signing_key("pseudonym-root")
+    with pytest.raises(InputError):
+        ring.ensure("Bad Name", "secret")
+
+
+def test_hkdf_rfc5869_vector() -> None:
+    """SecretKey.derive is HKDF-SHA256: RFC 5869 test case 1."""
+    from govshare.crypto import SecretKey
+
+    ikm = SecretKey.from_bytes(bytes.fromhex("0b" * 22))
+    okm = ikm.derive(
+        bytes.fromhex("f0f1f2f3f4f5f6f7f8f9"),
+        length=42,
+        salt=bytes.fromhex("000102030405060708090a0b0c"),
+    )
+    assert okm.export(SECRET_ACCESS) == bytes.fromhex(
+        "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"
+    )

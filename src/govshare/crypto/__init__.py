@@ -9,11 +9,13 @@ from __future__ import annotations
 from govshare.crypto._ed25519 import SigningKey, VerifyKey
 from govshare.crypto._sealed import ScryptParams, new_salt, open_sealed, seal
 from govshare.crypto._secret import SECRET_ACCESS, SecretAccess
+from govshare.crypto._secret_key import SecretKey
 
 __all__ = [
     "SECRET_ACCESS",
     "ScryptParams",
     "SecretAccess",
+    "SecretKey",
     "SigningKey",
     "VerifyKey",
     "new_salt",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -12,14 +13,15 @@ from typing import Literal, NoReturn
 from pydantic import BaseModel, ConfigDict
 
 from govshare._clock import Clock, SystemClock, utc_iso
-from govshare.crypto import SECRET_ACCESS, ScryptParams, SigningKey, VerifyKey
+from govshare.crypto import SECRET_ACCESS, ScryptParams, SecretKey, SigningKey, VerifyKey
 from govshare.crypto._secret import refuse_pickle
 from govshare.exceptions import InputError, KeyFileCorrupted, KeyNotFound, KeyStoreError
 from govshare.keys._keyfile import read_key_file, resolve_passphrase, write_key_file
 
-__all__ = ["KeyInfo", "KeyRing"]
+__all__ = ["SIGNING", "KeyInfo", "KeyRing"]
 
 SIGNING = "signing"
+_KEY_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
 class KeyInfo(BaseModel):
@@ -30,7 +32,7 @@ class KeyInfo(BaseModel):
     name: str
     version: int
     kid: str
-    type: Literal["ed25519"]
+    type: Literal["ed25519", "secret"]
     created: datetime
     status: Literal["active", "retired"]
 
@@ -45,11 +47,14 @@ class KeyRing:
     """Named, versioned secret keys of one department, encrypted at rest.
 
     Open one with :meth:`open` or make a new one with :meth:`create`; a ``KeyRing`` never prints,
-    pickles or logs key material. For now it holds the department's Ed25519 signing key (name
-    ``"signing"``), which signs audit-log checkpoints.
+    pickles or logs key material. Each key has a name and versions (key id, creation time,
+    status); the newest active version of a name is its *primary*, used for new signatures and
+    derivations, while older active versions stay usable to verify and read until retired.
+    Every change rewrites the key file atomically. The department's Ed25519 signing key (name
+    ``"signing"``) signs audit-log checkpoints.
     """
 
-    __slots__ = ("_department", "_entries", "_params", "_passphrase", "_path")
+    __slots__ = ("_clock", "_department", "_entries", "_params", "_passphrase", "_path")
 
     def __init__(
         self,
@@ -58,7 +63,9 @@ class KeyRing:
         entries: list[_Entry],
         passphrase: str,
         params: ScryptParams,
+        clock: Clock | None = None,
     ) -> None:
+        self._clock = clock or SystemClock()
         self._path = path
         self._department = department
         self._entries = entries
@@ -84,14 +91,15 @@ class KeyRing:
         if target.exists():
             raise KeyStoreError(f"key file {target} already exists; open it instead")
         secret = resolve_passphrase(passphrase)
-        ring = cls(target, department, [], secret, scrypt or ScryptParams())
-        key = SigningKey.generate()
-        ring._entries.append(_new_entry(SIGNING, 1, key, (clock or SystemClock()).now()))
+        ring = cls(target, department, [], secret, scrypt or ScryptParams(), clock)
+        ring._entries.append(_new_entry(SIGNING, 1, "ed25519", ring._clock.now()))
         ring._save(new=True)
         return ring
 
     @classmethod
-    def open(cls, path: str | Path, *, passphrase: str | None = None) -> KeyRing:
+    def open(
+        cls, path: str | Path, *, passphrase: str | None = None, clock: Clock | None = None
+    ) -> KeyRing:
         """Open an existing key file.
 
         Raises:
@@ -113,7 +121,7 @@ class KeyRing:
             raise KeyFileCorrupted(
                 f"key file {target} decrypted but its content is malformed"
             ) from None
-        return cls(target, department, entries, secret, params)
+        return cls(target, department, entries, secret, params, clock)
 
     @property
     def path(self) -> Path:
@@ -125,18 +133,39 @@ class KeyRing:
         """The department these keys belong to."""
         return self._department
 
-    def keys(self) -> list[KeyInfo]:
+    def key_infos(self) -> list[KeyInfo]:
         """Public facts about every key version (no secret material)."""
         return [e.info for e in self._entries]
 
-    def signing_key(self) -> SigningKey:
-        """The active Ed25519 signing key.
+    def info(self, name: str, version: int | None = None) -> KeyInfo:
+        """Public facts about key *name* at *version* (default: the primary, newest active one).
 
         Raises:
-            KeyNotFound: there is no active signing key.
+            KeyNotFound: no such key or version.
         """
-        entry = self._active(SIGNING)
+        return self._entry(name, version).info
+
+    def signing_key(self, name: str = SIGNING, version: int | None = None) -> SigningKey:
+        """The Ed25519 key *name* at *version* (default: the primary, newest active version).
+
+        Raises:
+            KeyNotFound: there is no such key, or no active version of it.
+        """
+        entry = self._entry(name, version)
+        if entry.info.type != "ed25519":
+            raise KeyNotFound(f"key {name!r} is not an Ed25519 signing key")
         return SigningKey.from_private_bytes(entry.secret)
+
+    def secret_key(self, name: str, version: int | None = None) -> SecretKey:
+        """The symmetric key *name* at *version* (default: the primary, newest active version).
+
+        Raises:
+            KeyNotFound: there is no such key, or no active version of it.
+        """
+        entry = self._entry(name, version)
+        if entry.info.type != "secret":
+            raise KeyNotFound(f"key {name!r} is not a symmetric secret key")
+        return SecretKey.from_bytes(entry.secret)
 
     def verify_key(self, kid: str) -> VerifyKey:
         """The public key for key id *kid* (active or retired).
@@ -149,6 +178,80 @@ class KeyRing:
                 return SigningKey.from_private_bytes(entry.secret).verify_key
         raise KeyNotFound(f"no signing key with id {kid!r}")
 
+    def public_keys(self, name: str = SIGNING) -> dict[str, VerifyKey]:
+        """Public keys of every *active* version of signing key *name*, by key id."""
+        return {
+            e.info.kid: SigningKey.from_private_bytes(e.secret).verify_key
+            for e in self._entries
+            if e.info.name == name and e.info.type == "ed25519" and e.info.status == "active"
+        }
+
+    def ensure(self, name: str, type: Literal["ed25519", "secret"]) -> KeyInfo:
+        """Return key *name*'s primary version, creating version 1 (of *type*) if it is new.
+
+        The key file is rewritten (atomically) only when a key was created.
+
+        Raises:
+            InputError: *name* is malformed, or exists with another type.
+            KeyNotFound: the key exists but every version is retired.
+        """
+        _check_name(name)
+        existing = [e for e in self._entries if e.info.name == name]
+        if existing:
+            if existing[0].info.type != type:
+                raise InputError(f"key {name!r} exists with type {existing[0].info.type!r}")
+            return self._entry(name, None).info
+        return self._add(name, 1, type)
+
+    def rotate(self, name: str) -> KeyInfo:
+        """Make a new version of key *name* the primary one; older versions stay usable until
+        retired (to verify old signatures and read or re-identify old pseudonyms).
+
+        Raises:
+            KeyNotFound: there is no key *name*.
+        """
+        versions = [e for e in self._entries if e.info.name == name]
+        if not versions:
+            raise KeyNotFound(f"no key named {name!r}")
+        latest = max(e.info.version for e in versions)
+        return self._add(name, latest + 1, versions[0].info.type)
+
+    def retire(self, name: str, version: int) -> KeyInfo:
+        """Retire one version of key *name*: it no longer signs, verifies or derives anything.
+
+        Raises:
+            KeyNotFound: no such key or version.
+            InputError: it is the only active version of the department's signing key.
+        """
+        entry = self._entry(name, version)
+        active = [e for e in self._entries if e.info.name == name and e.info.status == "active"]
+        if name == SIGNING and active == [entry]:
+            raise InputError("rotate the signing key before retiring its last active version")
+        retired = _Entry(entry.info.model_copy(update={"status": "retired"}), entry.secret)
+        self._entries[self._entries.index(entry)] = retired
+        self._save()
+        return retired.info
+
+    def _add(self, name: str, version: int, type: Literal["ed25519", "secret"]) -> KeyInfo:
+        entry = _new_entry(name, version, type, self._clock.now())
+        self._entries.append(entry)
+        self._save()
+        return entry.info
+
+    def _entry(self, name: str, version: int | None) -> _Entry:
+        candidates = [e for e in self._entries if e.info.name == name]
+        if version is None:
+            active = [e for e in candidates if e.info.status == "active"]
+            if not active:
+                raise KeyNotFound(f"no active key named {name!r}")
+            return max(active, key=lambda e: e.info.version)
+        for entry in candidates:
+            if entry.info.version == version:
+                if entry.info.status != "active":
+                    raise KeyNotFound(f"key {name!r} version {version} is retired")
+                return entry
+        raise KeyNotFound(f"no key {name!r} version {version}")
+
     def change_passphrase(self, new_passphrase: str) -> None:
         """Re-encrypt the key file under *new_passphrase*.
 
@@ -159,12 +262,6 @@ class KeyRing:
             raise InputError("the new passphrase is empty")
         self._passphrase = new_passphrase
         self._save()
-
-    def _active(self, name: str) -> _Entry:
-        for entry in reversed(self._entries):
-            if entry.info.name == name and entry.info.status == "active":
-                return entry
-        raise KeyNotFound(f"no active key named {name!r}")
 
     def _save(self, *, new: bool = False) -> None:
         doc = {
@@ -187,14 +284,26 @@ class KeyRing:
         refuse_pickle("KeyRing")
 
 
-def _new_entry(name: str, version: int, key: SigningKey, created: datetime) -> _Entry:
-    kid = f"{name}-v{version}-{key.verify_key.fingerprint()}"
+def _new_entry(
+    name: str, version: int, type: Literal["ed25519", "secret"], created: datetime
+) -> _Entry:
+    if type == "ed25519":
+        signing = SigningKey.generate()
+        secret, fingerprint = signing.private_bytes(SECRET_ACCESS), signing.verify_key.fingerprint()
+    else:
+        symmetric = SecretKey.generate()
+        secret, fingerprint = symmetric.export(SECRET_ACCESS), symmetric.fingerprint()
     info = KeyInfo(
         name=name,
         version=version,
-        kid=kid,
-        type="ed25519",
+        kid=f"{name}-v{version}-{fingerprint}",
+        type=type,
         created=datetime.fromisoformat(utc_iso(created)),
         status="active",
     )
-    return _Entry(info, key.private_bytes(SECRET_ACCESS))
+    return _Entry(info, secret)
+
+
+def _check_name(name: str) -> None:
+    if not isinstance(name, str) or not _KEY_NAME.match(name):
+        raise InputError("key names are lower-case letters, digits, '-', '_' and '.' (max 64)")

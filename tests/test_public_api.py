@@ -19,6 +19,10 @@ PACKAGES = [
     "govshare.exceptions",
     "govshare.hazmat",
     "govshare.testing",
+    "govshare.pseudonym",
+    "govshare.consent",
+    "govshare.tokens",
+    "govshare.dp",
 ]
 
 

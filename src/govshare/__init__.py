@@ -14,6 +14,8 @@ Every exception govshare raises on purpose derives from :class:`GovShareError`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from govshare._version import __version__
 from govshare._workspace import Workspace, open_audit_log
 from govshare.audit import (
@@ -38,6 +40,7 @@ from govshare.exceptions import (
     KeyNotFound,
     KeyStoreError,
     LogTampered,
+    MalformedToken,
     NaiveDatetimeError,
     ProofError,
     PurposeMismatch,
@@ -49,11 +52,34 @@ from govshare.exceptions import (
     TokenNotYetValid,
     TokenReplayed,
     TokenRevoked,
+    TokenSignatureInvalid,
     UntrustedKey,
     WrongPassphrase,
 )
 from govshare.keys import KeyInfo, KeyRing
 from govshare.storage import Store
+
+if TYPE_CHECKING:
+    from govshare.pseudonym import Pseudonymiser, ValidationReport, pseudonymise
+
+# Capabilities that need pandas are imported on first use, so `import govshare` stays light.
+_LAZY = {
+    "Pseudonymiser": "govshare.pseudonym",
+    "ValidationReport": "govshare.pseudonym",
+    "pseudonymise": "govshare.pseudonym",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'govshare' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AudienceMismatch",
@@ -75,8 +101,10 @@ __all__ = [
     "KeyRing",
     "KeyStoreError",
     "LogTampered",
+    "MalformedToken",
     "NaiveDatetimeError",
     "ProofError",
+    "Pseudonymiser",
     "PurposeMismatch",
     "SchemaTooNew",
     "SignatureError",
@@ -88,10 +116,13 @@ __all__ = [
     "TokenNotYetValid",
     "TokenReplayed",
     "TokenRevoked",
+    "TokenSignatureInvalid",
     "UntrustedKey",
+    "ValidationReport",
     "VerifyReport",
     "Workspace",
     "WrongPassphrase",
     "__version__",
     "open_audit_log",
+    "pseudonymise",
 ]

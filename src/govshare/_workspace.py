@@ -6,7 +6,7 @@ import os
 import re
 import secrets
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import Connection, select
 
@@ -19,6 +19,14 @@ from govshare.exceptions import InputError, KeyStoreError, StorageError
 from govshare.keys import KeyRing
 from govshare.storage import Store
 from govshare.storage._tables import workspace_meta
+
+if TYPE_CHECKING:  # [pseudonym] types of the lazily imported capability
+    from govshare.pseudonym import Kind, Pseudonymiser, SchemeName
+
+if TYPE_CHECKING:  # [dp] types of the lazily imported capability
+    import pandas as pd
+
+    from govshare.dp import Query, StoreLedger
 
 __all__ = ["KEY_FILE_ENV", "Workspace", "open_audit_log"]
 
@@ -162,6 +170,115 @@ class Workspace:
         )
         log = AuditLog(store, origin=meta["origin"], signer=signer, actor=department, clock=clock)
         return cls(store, keys, log, department, clock)
+
+    # -- capabilities: one block per capability, each imported lazily ------------------------
+    # [pseudonym]
+    def pseudonymiser(
+        self,
+        *,
+        domain: str,
+        scheme: SchemeName | None = None,
+        kind: Kind = "resident_id",
+    ) -> Pseudonymiser:
+        """A :class:`~govshare.pseudonym.Pseudonymiser` for *domain* on this workspace's keys.
+
+        Uses the key ring's ``pseudonym-root`` secret (created on first use; rotate it with
+        ``ws.keys.rotate("pseudonym-root")``); re-identifications are recorded in ``ws.audit``.
+
+        Raises:
+            InputError: unknown scheme or kind, or a malformed domain.
+            KeyNotFound: every version of the root key is retired.
+        """
+        from govshare.pseudonym import Pseudonymiser
+
+        return Pseudonymiser.from_keyring(
+            self.keys, domain=domain, scheme=scheme, kind=kind, audit=self.audit
+        )
+
+    # [consent]
+    if TYPE_CHECKING:
+        from govshare.consent import ConsentRegistry as _ConsentRegistry
+
+    @property
+    def consents(self) -> _ConsentRegistry:
+        """The department's consent registry (:class:`~govshare.consent.ConsentRegistry`).
+
+        Built on first use. Subjects are stored as pseudonyms of the ``consent-registry`` domain
+        (:meth:`pseudonymiser`), never as raw identifiers.
+        """
+        from govshare.consent import ConsentRegistry, SubjectPseudonyms
+
+        registry = self.__dict__.get("_consents")
+        if not isinstance(registry, ConsentRegistry):
+            registry = ConsentRegistry(
+                self.store,
+                self.audit,
+                pseudonyms=SubjectPseudonyms(self.pseudonymiser(domain="consent-registry")),
+                controller=self.department,
+                clock=self.clock,
+            )
+            self.__dict__["_consents"] = registry
+        return registry
+
+    # [tokens]
+    if TYPE_CHECKING:
+        from govshare.tokens import Tokens as _Tokens
+
+    @property
+    def tokens(self) -> _Tokens:
+        """This department's purpose-bound access tokens (:class:`~govshare.tokens.Tokens`):
+        issue, verify, revoke, introspect, exchange, and trust other departments' keys.
+
+        Signed with the key ring's ``token-signing`` key (created on first use; rotate it with
+        ``ws.keys.rotate("token-signing")``); every decision is recorded in ``ws.audit``.
+        """
+        from govshare.tokens import Tokens
+
+        found = self.__dict__.get("_tokens")
+        if not isinstance(found, Tokens):
+            found = Tokens(self.store, self.keys, self.audit, self.department, clock=self.clock)
+            self.__dict__["_tokens"] = found
+        return found
+
+    # [dp]
+    @property
+    def budgets(self) -> StoreLedger:
+        """The store's differential-privacy budget ledger (caps per dataset, charged atomically)."""
+        from govshare.dp import StoreLedger
+
+        return StoreLedger(self.store, self.audit, self.clock)
+
+    def dp(
+        self,
+        data: pd.DataFrame,
+        *,
+        privacy_unit: str,
+        dataset: str,
+        requester: str | None = None,
+        max_groups: int = 1,
+        max_rows: int = 1,
+    ) -> Query:
+        """Differentially private queries over *data*, paid from this store's ledger.
+
+        *requester* (default: this department) is who the release is charged to and recorded as.
+
+        Raises:
+            InputError: as :class:`govshare.dp.Query`.
+        """
+        from govshare.dp import Query
+
+        return Query(
+            data,
+            privacy_unit=privacy_unit,
+            dataset=dataset,
+            ledger=self.budgets,
+            requester=requester or self.department,
+            max_groups=max_groups,
+            max_rows=max_rows,
+            clock=self.clock,
+        )
+
+    # -- end of capabilities ----------------------------------------------------------------
 
     @property
     def origin(self) -> str:

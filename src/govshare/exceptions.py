@@ -33,7 +33,9 @@ The tree::
     │   ├── TokenReplayed
     │   ├── AudienceMismatch
     │   ├── PurposeMismatch
-    │   └── UntrustedKey
+    │   ├── UntrustedKey
+    │   ├── MalformedToken     not a well-formed v4.public token of ours (format, footer, claims)
+    │   └── TokenSignatureInvalid
     └── BudgetExceeded             a differential-privacy release would overspend its budget
 """
 
@@ -52,6 +54,7 @@ __all__ = [
     "KeyNotFound",
     "KeyStoreError",
     "LogTampered",
+    "MalformedToken",
     "NaiveDatetimeError",
     "ProofError",
     "PurposeMismatch",
@@ -63,6 +66,7 @@ __all__ = [
     "TokenNotYetValid",
     "TokenReplayed",
     "TokenRevoked",
+    "TokenSignatureInvalid",
     "UntrustedKey",
     "WrongPassphrase",
 ]
@@ -172,6 +176,15 @@ class PurposeMismatch(InvalidToken):
 
 class UntrustedKey(InvalidToken):
     """The token was signed by a key this department does not trust (or that is retired)."""
+
+
+class MalformedToken(InvalidToken):
+    """The string is not a well-formed PASETO v4.public token with govshare's footer and claims."""
+
+
+class TokenSignatureInvalid(InvalidToken):
+    """The token's signature does not verify: it was forged or altered (or its bound consent
+    record hash differs)."""
 
 
 class BudgetExceeded(GovShareError):

@@ -10,7 +10,7 @@ from govshare.crypto import SECRET_ACCESS, SecretAccess, SigningKey
 from govshare.crypto._secret import require_secret_access
 from govshare.keys import KeyRing
 
-__all__ = ["SECRET_ACCESS", "SecretAccess", "export_signing_key"]
+__all__ = ["SECRET_ACCESS", "SecretAccess", "export_pseudonym_root_key", "export_signing_key"]
 
 
 def export_signing_key(ring: KeyRing, access: SecretAccess) -> bytes:
@@ -25,3 +25,20 @@ def export_signing_key(ring: KeyRing, access: SecretAccess) -> bytes:
     require_secret_access(access)
     key: SigningKey = ring.signing_key()
     return key.private_bytes(access)
+
+
+def export_pseudonym_root_key(
+    ring: KeyRing, access: SecretAccess, *, version: int | None = None
+) -> bytes:
+    """The raw 32-byte ``pseudonym-root`` secret of *ring* (default: its primary version).
+
+    Needs :data:`SECRET_ACCESS`. Anyone holding these bytes can compute and reverse every
+    domain's pseudonyms made under that version; export it only to move it into an HSM or a
+    second system that must produce identical pseudonyms (see docs/spec/pseudonyms.md).
+
+    Raises:
+        PermissionError: *access* is not ``SECRET_ACCESS``.
+        KeyNotFound: no such (active) version of the root key.
+    """
+    require_secret_access(access)
+    return ring.secret_key("pseudonym-root", version).export(access)

@@ -5,6 +5,8 @@ Everything here is for tests only: the workspaces use a cheap key-file KDF and a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
@@ -13,7 +15,13 @@ from govshare._clock import ensure_aware
 from govshare._workspace import Workspace
 from govshare.crypto import ScryptParams
 
-__all__ = ["TEST_PASSPHRASE", "TEST_SCRYPT", "FrozenClock", "temporary_workspace"]
+__all__ = [
+    "TEST_PASSPHRASE",
+    "TEST_SCRYPT",
+    "FrozenClock",
+    "deterministic_noise",
+    "temporary_workspace",
+]
 
 TEST_PASSPHRASE: Final = "govshare-test-passphrase"  # noqa: S105 - test-only, documented
 TEST_SCRYPT: Final = ScryptParams(n=2**10, r=8, p=1)
@@ -68,3 +76,16 @@ def temporary_workspace(
         clock=clock,
         scrypt=TEST_SCRYPT,
     )
+
+
+@contextmanager
+def deterministic_noise(seed: int) -> Iterator[None]:
+    """Repeatable differential-privacy noise inside the block, for tests only.
+
+    Outside this block every DP draw comes from the operating system's CSPRNG and no public API
+    takes a seed: a seeded release is predictable, hence not private.
+    """
+    from govshare.dp._rng import deterministic_noise as _deterministic
+
+    with _deterministic(seed):
+        yield

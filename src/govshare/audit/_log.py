@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import BigInteger, Connection, TextClause, bindparam, select, text, update
 
 from govshare._clock import Clock, SystemClock, utc_iso
 from govshare._models import build
@@ -381,33 +382,52 @@ def _check_size(size: int, current: int) -> None:
         raise InputError(f"size {size} is outside a log of {current} entries")
 
 
+# Statements built once: constructing SQLAlchemy expressions per append costs more than running them.
+_BUMP_SIZE = (
+    update(audit_head)
+    .where(audit_head.c.id == 1)
+    .values(size=audit_head.c.size + bindparam("n", type_=BigInteger))
+    .returning(audit_head.c.size)
+)
+_SET_ROOT = update(audit_head).where(audit_head.c.id == 1).values(root_hash=bindparam("root"))
+_INSERT_ENTRIES = audit_entries.insert()
+_INSERT_NODES = audit_nodes.insert()
+_LEAVES = text("SELECT seq, leaf_hash FROM audit_entries WHERE seq IN :seqs").bindparams(
+    bindparam("seqs", expanding=True)
+)
+
+
+@lru_cache(maxsize=512)
+def _nodes_query(count: int) -> TextClause:
+    """SELECT of *count* (level, idx) nodes; each OR term is one primary-key lookup.
+
+    (SQLite scans the table for a row-value IN over (level, idx), so the terms are spelled out.)
+    """
+    terms = " OR ".join(f"(level = :l{k} AND idx = :i{k})" for k in range(count))
+    return text(f"SELECT level, idx, hash FROM audit_nodes WHERE {terms}")  # noqa: S608 - no input
+
+
 def _append(conn: Connection, events: Sequence[AuditEvent]) -> range:
     n = len(events)
     # The UPDATE takes the head row's lock first (PostgreSQL), so the size read here is final.
-    new_size = conn.execute(
-        update(audit_head)
-        .where(audit_head.c.id == 1)
-        .values(size=audit_head.c.size + n)
-        .returning(audit_head.c.size)
-    ).scalar_one()
+    new_size = conn.execute(_BUMP_SIZE, {"n": n}).scalar_one()
     old_size = new_size - n
     entries = [entry_bytes(old_size + i, e) for i, e in enumerate(events)]
-    leaves = [hashlib.sha256(b"\x00" + e).digest() for e in entries]
+    sha256 = hashlib.sha256
+    leaves = [sha256(b"\x00" + e).digest() for e in entries]
     edge = frontier(old_size)
     known = _fetch_nodes(conn, edge)
     nodes, root = append_nodes(old_size, [known[k] for k in edge], leaves)
     conn.execute(
-        audit_entries.insert(),
+        _INSERT_ENTRIES,
         [
             {"seq": old_size + i, "entry": e, "leaf_hash": h}
             for i, (e, h) in enumerate(zip(entries, leaves, strict=True))
         ],
     )
     if nodes:
-        conn.execute(
-            audit_nodes.insert(), [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in nodes]
-        )
-    conn.execute(update(audit_head).where(audit_head.c.id == 1).values(root_hash=root))
+        conn.execute(_INSERT_NODES, [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in nodes])
+    conn.execute(_SET_ROOT, {"root": root})
     return range(old_size, new_size)
 
 
@@ -417,27 +437,13 @@ def _fetch_nodes(conn: Connection, keys: Sequence[_Node]) -> dict[_Node, bytes]:
     leaves = sorted({ix for lv, ix in keys if lv == 0})
     inner = sorted({(lv, ix) for lv, ix in keys if lv > 0})
     if leaves:
-        rows = conn.execute(
-            select(audit_entries.c.seq, audit_entries.c.leaf_hash).where(
-                audit_entries.c.seq.in_(leaves)
-            )
-        )
+        rows = conn.execute(_LEAVES, {"seqs": leaves})
         found.update(((0, int(s)), bytes(h)) for s, h in rows)
     if inner:
-        by_level: dict[int, list[int]] = {}
-        for lv, ix in inner:
-            by_level.setdefault(lv, []).append(ix)
-        # One indexed IN per level: SQLite scans the table for a row-value IN over (level, idx).
-        nodes = conn.execute(
-            select(audit_nodes.c.level, audit_nodes.c.idx, audit_nodes.c.hash).where(
-                or_(
-                    *(
-                        and_(audit_nodes.c.level == lv, audit_nodes.c.idx.in_(ixs))
-                        for lv, ixs in by_level.items()
-                    )
-                )
-            )
-        )
+        params: dict[str, int] = {}
+        for k, (lv, ix) in enumerate(inner):
+            params[f"l{k}"], params[f"i{k}"] = lv, ix
+        nodes = conn.execute(_nodes_query(len(inner)), params)
         found.update(((int(lv), int(ix)), bytes(h)) for lv, ix, h in nodes)
     missing = [k for k in keys if k not in found]
     if missing:

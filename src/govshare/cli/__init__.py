@@ -29,6 +29,22 @@ def cli(debug: bool) -> None:
 cli.add_command(init)
 cli.add_command(demo)
 cli.add_command(audit)
+# Capability command groups, one line each: [pseudonym] [consent] [tokens] [dp]
+from govshare.cli._keys import keys  # noqa: E402  [tokens]
+from govshare.cli._tokens import token  # noqa: E402  [tokens]
+
+cli.add_command(token)  # [tokens]
+cli.add_command(keys)  # [tokens]
+from govshare.cli._pseudonym import pseudonymise  # noqa: E402  [pseudonym]
+
+cli.add_command(pseudonymise)  # [pseudonym]
+from govshare.cli._consent import consent  # noqa: E402  [consent]
+
+cli.add_command(consent)  # [consent]
+from govshare.cli._dp import budget, dp  # noqa: E402  [dp]
+
+cli.add_command(dp)  # [dp]
+cli.add_command(budget)  # [dp]
 
 
 def main() -> None:

@@ -1,24 +1,42 @@
 """The only code in govshare that touches ``cryptography`` primitives.
 
 Small, boring and tested against published vectors: Ed25519 handles, passphrase sealing
-(scrypt + AES-256-GCM) and SHA-256.
+(scrypt + AES-256-GCM), SHA-256, and the pseudonym primitives (single-block AES/SM4 PRPs,
+HMAC-SHA256/HMAC-SM3, AES-SIV).
 """
 
 from __future__ import annotations
 
 from govshare.crypto._ed25519 import SigningKey, VerifyKey
+from govshare.crypto._prf import (
+    BLOCK_SIZE,
+    BlockCipher,
+    HmacDigest,
+    hmac_many,
+    prp_decrypt_blocks,
+    prp_encrypt_blocks,
+)
 from govshare.crypto._sealed import ScryptParams, new_salt, open_sealed, seal
 from govshare.crypto._secret import SECRET_ACCESS, SecretAccess
 from govshare.crypto._secret_key import SecretKey
+from govshare.crypto._siv import siv_decrypt_many, siv_encrypt_many
 
 __all__ = [
+    "BLOCK_SIZE",
     "SECRET_ACCESS",
+    "BlockCipher",
+    "HmacDigest",
     "ScryptParams",
     "SecretAccess",
     "SecretKey",
     "SigningKey",
     "VerifyKey",
+    "hmac_many",
     "new_salt",
     "open_sealed",
+    "prp_decrypt_blocks",
+    "prp_encrypt_blocks",
     "seal",
+    "siv_decrypt_many",
+    "siv_encrypt_many",
 ]

@@ -21,6 +21,11 @@ from govshare.keys._keyfile import read_key_file, resolve_passphrase, write_key_
 __all__ = ["SIGNING", "KeyInfo", "KeyRing"]
 
 SIGNING = "signing"
+_STANDARD_KEYS: tuple[tuple[str, Literal["ed25519", "secret"]], ...] = (
+    (SIGNING, "ed25519"),  # audit-log checkpoints
+    ("pseudonym-root", "secret"),  # per-domain pseudonym keys (HKDF)
+    ("token-signing", "ed25519"),  # PASETO v4.public access tokens
+)
 _KEY_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
@@ -82,7 +87,10 @@ class KeyRing:
         scrypt: ScryptParams | None = None,
         clock: Clock | None = None,
     ) -> KeyRing:
-        """Make a new key file at *path* with a fresh signing key.
+        """Make a new key file at *path* with the department's standard keys.
+
+        They are the audit-log ``signing`` key, the ``pseudonym-root`` secret and the
+        ``token-signing`` key, each at version 1.
 
         Raises:
             KeyStoreError: the file already exists, or no passphrase is given or set.
@@ -92,7 +100,11 @@ class KeyRing:
             raise KeyStoreError(f"key file {target} already exists; open it instead")
         secret = resolve_passphrase(passphrase)
         ring = cls(target, department, [], secret, scrypt or ScryptParams(), clock)
-        ring._entries.append(_new_entry(SIGNING, 1, "ed25519", ring._clock.now()))
+        now = ring._clock.now()
+        # Every key a workspace uses is made here, once, so no two processes can race to
+        # create different first versions of the same key later (ensure() then only reads).
+        for name, kind in _STANDARD_KEYS:
+            ring._entries.append(_new_entry(name, 1, kind, now))
         ring._save(new=True)
         return ring
 
@@ -185,6 +197,36 @@ class KeyRing:
             for e in self._entries
             if e.info.name == name and e.info.type == "ed25519" and e.info.status == "active"
         }
+
+    def export_public(self, name: str = "token-signing") -> str:
+        """This department's active public keys of Ed25519 key *name*, as a JSON document.
+
+        The document (format ``govshare.token-keys.v1``) names the department and, per key, its
+        ``kid``, ``type``, ``public_key`` (PASERK ``k4.public.``), ``status`` and ``created``.
+        Hand it to other departments (``ws.tokens.trust(doc)``) so they accept tokens signed
+        here. The key is created first if this key file does not have it yet.
+
+        Raises:
+            InputError: *name* is malformed or is a symmetric key.
+            KeyNotFound: every version of *name* is retired.
+        """
+        self.ensure(name, "ed25519")
+        keys = [
+            {
+                "kid": e.info.kid,
+                "type": e.info.type,
+                "public_key": "k4.public."
+                + base64.urlsafe_b64encode(SigningKey.from_private_bytes(e.secret).verify_key.raw)
+                .rstrip(b"=")
+                .decode("ascii"),
+                "status": e.info.status,
+                "created": utc_iso(e.info.created),
+            }
+            for e in self._entries
+            if e.info.name == name and e.info.status == "active"
+        ]
+        doc = {"format": "govshare.token-keys.v1", "department": self._department, "keys": keys}
+        return json.dumps(doc, indent=2)
 
     def ensure(self, name: str, type: Literal["ed25519", "secret"]) -> KeyInfo:
         """Return key *name*'s primary version, creating version 1 (of *type*) if it is new.

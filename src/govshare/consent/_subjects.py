@@ -1,0 +1,87 @@
+"""Subjects as registry pseudonyms: the one place the registry turns a raw ID into its pseudonym.
+
+The registry never stores raw identifiers. A resident ID number is normalised and validated
+(GB 11643) and pseudonymised by :mod:`govshare.pseudonym` into the ``consent-registry`` domain;
+invalid ones are refused (:meth:`SubjectPseudonyms.one`) or reported as missing
+(:meth:`SubjectPseudonyms.many`), never pseudonymised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import threading
+from collections import OrderedDict
+from typing import Final, NoReturn
+
+import pandas as pd
+
+from govshare.exceptions import InputError
+from govshare.pseudonym import Pseudonymiser
+
+__all__ = ["DOMAIN", "SubjectPseudonyms"]
+
+DOMAIN: Final = "consent-registry"
+_CACHE_SIZE: Final = 65_536
+
+
+class SubjectPseudonyms:
+    """Maps raw resident ID numbers to the registry's pseudonyms, one at a time or a column at once.
+
+    Wraps a :class:`~govshare.pseudonym.Pseudonymiser` for the ``consent-registry`` domain. Single
+    lookups are remembered in a bounded in-memory cache keyed by an HMAC under a random key that
+    lives only in this process, so the cache never holds a raw identifier.
+    """
+
+    __slots__ = ("_cache", "_cache_key", "_lock", "_pseudonymiser")
+
+    def __init__(self, pseudonymiser: Pseudonymiser) -> None:
+        if not isinstance(pseudonymiser, Pseudonymiser):
+            raise InputError("SubjectPseudonyms needs a govshare.pseudonym.Pseudonymiser")
+        self._pseudonymiser = pseudonymiser
+        self._cache_key = os.urandom(32)
+        self._cache: OrderedDict[bytes, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def prefix(self) -> str:
+        """What every new pseudonym starts with (scheme code and key version)."""
+        return self._pseudonymiser.prefix
+
+    def one(self, subject: str, *, what: str = "subject") -> str:
+        """The pseudonym of one raw resident ID number.
+
+        Raises:
+            InputError: *subject* is not a valid resident ID number (the value is not shown).
+        """
+        if not isinstance(subject, str):
+            raise InputError(f"{what} must be a resident ID number as a string")
+        tag = hmac.new(self._cache_key, subject.encode("utf-8", "replace"), hashlib.sha256).digest()
+        with self._lock:
+            found = self._cache.get(tag)
+            if found is not None:
+                self._cache.move_to_end(tag)
+                return found
+        try:
+            name = self._pseudonymiser.pseudonymise_one(subject)
+        except InputError:
+            raise InputError(f"{what} is not a valid resident ID number") from None
+        with self._lock:
+            self._cache[tag] = name
+            if len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return name
+
+    def many(self, values: pd.Series) -> pd.Series:
+        """Pseudonyms of a column, index-aligned; invalid or missing IDs become missing.
+
+        Non-string values count as invalid.
+        """
+        return self._pseudonymiser.pseudonymise(values, invalid="null")
+
+    def __repr__(self) -> str:
+        return f"SubjectPseudonyms(prefix={self.prefix!r})"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("SubjectPseudonyms holds secret key material and cannot be pickled")

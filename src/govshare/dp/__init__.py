@@ -1,0 +1,39 @@
+"""Differentially private aggregates over DataFrames, paid for from a persistent budget ledger.
+
+Declare the column that identifies a person (the privacy unit); every query bounds each person's
+contribution, clips values to declared bounds, adds float-safe noise (discrete Laplace, or the
+exponential mechanism for quantiles) and charges its epsilon/delta to a ledger *before* returning::
+
+    from govshare.dp import MemoryLedger, Query
+
+    ledger = MemoryLedger()
+    ledger.set("survey", epsilon=1.0)
+    q = Query(df, privacy_unit="person", dataset="survey", ledger=ledger)
+    q.count(by="district", keys=["east", "west"], epsilon=0.5)
+
+With a workspace, ``ws.dp(df, privacy_unit=…, dataset=…)`` uses the store's ledger (``ws.budgets``),
+which holds across processes. Importing this package registers the ``df.govshare`` accessor.
+"""
+
+from __future__ import annotations
+
+from govshare import _accessor
+from govshare.dp._ledger import BudgetReport, Ledger, MemoryLedger, StoreLedger
+from govshare.dp._models import BudgetStatus, Component, Preview, Release
+from govshare.dp._query import Query
+from govshare.dp._result import DPResult
+
+__all__ = [
+    "BudgetReport",
+    "BudgetStatus",
+    "Component",
+    "DPResult",
+    "Ledger",
+    "MemoryLedger",
+    "Preview",
+    "Query",
+    "Release",
+    "StoreLedger",
+]
+
+_accessor.register()

@@ -1,0 +1,342 @@
+"""The privacy-budget ledger: caps per dataset (and per requester), charged atomically.
+
+Amounts are exact integers (epsilon in 1e-6 units, delta in 1e-15 units). A charge is one
+conditional ``UPDATE … SET spent = spent + :x WHERE spent + :x <= cap`` per applicable cap, in one
+transaction with the release's audit event: PostgreSQL re-checks the condition on the locked row
+and SQLite serialises writers, so no interleaving of processes can overspend, and a refused charge
+leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any, Final
+
+from sqlalchemy import Connection, and_, select, update
+
+from govshare._clock import Clock, SystemClock, utc_iso
+from govshare.audit import AuditLog
+from govshare.dp._models import BudgetStatus
+from govshare.dp._tables import ALL_REQUESTERS, dp_budgets
+from govshare.exceptions import BudgetExceeded, InputError
+from govshare.storage import Store
+
+__all__ = [
+    "DELTA_UNIT",
+    "EPSILON_UNIT",
+    "BudgetReport",
+    "Ledger",
+    "MemoryLedger",
+    "StoreLedger",
+    "delta_units",
+    "epsilon_units",
+]
+
+EPSILON_UNIT: Final = Decimal("1e-6")
+DELTA_UNIT: Final = Decimal("1e-15")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,199}$")
+
+
+def epsilon_units(epsilon: float, *, cap: bool = False) -> int:
+    """*epsilon* in exact 1e-6 units: charges round up, caps round down.
+
+    Raises:
+        InputError: *epsilon* is not a finite number, is <= 0 (a charge) or < 0 (a cap).
+    """
+    value = _finite(epsilon, "epsilon")
+    if value < 0 or (value == 0 and not cap):
+        raise InputError("epsilon must be > 0" if not cap else "an epsilon cap must be >= 0")
+    return _units(value, EPSILON_UNIT, cap)
+
+
+def delta_units(delta: float, *, cap: bool = False) -> int:
+    """*delta* in exact 1e-15 units: charges round up, caps round down.
+
+    Raises:
+        InputError: *delta* is not finite or not in ``[0, 1)``.
+    """
+    value = _finite(delta, "delta")
+    if not 0 <= value < 1:
+        raise InputError("delta must be in [0, 1)")
+    return _units(value, DELTA_UNIT, cap)
+
+
+def _finite(value: float, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"{name} must be a number")
+    if not math.isfinite(value):
+        raise InputError(f"{name} must be finite")
+    return float(value)
+
+
+def _units(value: float, unit: Decimal, cap: bool) -> int:
+    return int(
+        (Decimal(repr(value)) / unit).to_integral_value(ROUND_FLOOR if cap else ROUND_CEILING)
+    )
+
+
+def check_name(value: str, what: str) -> str:
+    """Validate a dataset or requester name.
+
+    Raises:
+        InputError: not 1-200 letters, digits or ``._:/@-``.
+    """
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise InputError(f"{what} names are 1-200 letters, digits or ._:/@- characters")
+    return value
+
+
+class BudgetReport(Sequence[BudgetStatus]):
+    """The caps of a ledger, as a sequence of :class:`BudgetStatus`; renders a bar chart in Jupyter."""
+
+    def __init__(self, statuses: Sequence[BudgetStatus]) -> None:
+        self._statuses = list(statuses)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._statuses[index]
+
+    def __len__(self) -> int:
+        return len(self._statuses)
+
+    def __iter__(self) -> Iterator[BudgetStatus]:
+        return iter(self._statuses)
+
+    def __repr__(self) -> str:
+        return "\n".join(repr(s) for s in self._statuses) or "BudgetReport([])"
+
+    def _repr_html_(self) -> str:
+        from govshare.dp._html import budget_html
+
+        return budget_html(self._statuses)
+
+
+class Ledger(ABC):
+    """Where budgets live and releases are charged. See :class:`MemoryLedger` and :class:`StoreLedger`.
+
+    A requester-specific cap (``requester="analyst-7"``) applies on top of the dataset-wide cap; a
+    release charges every cap that applies, or none.
+    """
+
+    def set(
+        self, dataset: str, *, epsilon: float, delta: float = 0.0, requester: str | None = None
+    ) -> BudgetStatus:
+        """Set (or change) the cap of *dataset*, for everyone or for one *requester*.
+
+        What was already spent is kept; a cap below it simply refuses further releases.
+
+        Raises:
+            InputError: a malformed name, a negative or non-finite epsilon, delta outside [0, 1).
+        """
+        check_name(dataset, "dataset")
+        who = ALL_REQUESTERS if requester is None else check_name(requester, "requester")
+        return self._set(
+            dataset, who, epsilon_units(epsilon, cap=True), delta_units(delta, cap=True)
+        )
+
+    def get(self, dataset: str, *, requester: str | None = None) -> BudgetStatus:
+        """The cap and spending of *dataset* (dataset-wide, or *requester*'s own cap).
+
+        Raises:
+            InputError: no such cap is set.
+        """
+        who = ALL_REQUESTERS if requester is None else requester
+        for status in self.show(dataset):
+            if status.requester == who:
+                return status
+        raise InputError(f"no budget is set for dataset {dataset!r} and requester {who!r}")
+
+    def _repr_html_(self) -> str:
+        return self.show()._repr_html_()
+
+    @abstractmethod
+    def show(self, dataset: str | None = None) -> BudgetReport:
+        """Every cap (of *dataset*, or all), with what is spent."""
+
+    @abstractmethod
+    def _set(self, dataset: str, requester: str, eps: int, delta: int) -> BudgetStatus: ...
+
+    @abstractmethod
+    def charge(
+        self, dataset: str, requester: str, eps: int, delta: int, event: dict[str, Any]
+    ) -> None:
+        """Charge *eps*/*delta* units to every cap of *dataset* that applies to *requester*.
+
+        Raises:
+            BudgetExceeded: no cap is set, or one would be exceeded; nothing was charged.
+        """
+
+
+def _exceeded(dataset: str, requester: str, eps: int, delta: int) -> BudgetExceeded:
+    return BudgetExceeded(
+        f"releasing epsilon={Decimal(eps) * EPSILON_UNIT:f}, delta={Decimal(delta) * DELTA_UNIT:g} "
+        f"would exceed a budget cap of dataset {dataset!r} for {requester!r}; nothing was charged"
+    )
+
+
+def _no_budget(dataset: str) -> BudgetExceeded:
+    return BudgetExceeded(
+        f"dataset {dataset!r} has no privacy budget: set one first, e.g. "
+        f"ledger.set({dataset!r}, epsilon=1.0) (ws.budgets.set / govshare budget set)"
+    )
+
+
+class MemoryLedger(Ledger):
+    """A ledger in this process's memory, for notebooks and tests; thread-safe, not persisted.
+
+    >>> ledger = MemoryLedger()
+    >>> ledger.set("survey", epsilon=1.0).epsilon_remaining
+    1.0
+    """
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._lock = threading.Lock()
+        self._rows: dict[tuple[str, str], list[int]] = {}
+        self._updated: dict[tuple[str, str], str] = {}
+        self._clock = clock or SystemClock()
+
+    def __repr__(self) -> str:
+        return f"MemoryLedger({len(self._rows)} caps)"
+
+    def _set(self, dataset: str, requester: str, eps: int, delta: int) -> BudgetStatus:
+        with self._lock:
+            row = self._rows.setdefault((dataset, requester), [0, 0, 0, 0])
+            row[0], row[2] = eps, delta
+            self._updated[(dataset, requester)] = utc_iso(self._clock.now())
+            return self._status(dataset, requester)
+
+    def show(self, dataset: str | None = None) -> BudgetReport:
+        with self._lock:
+            keys = sorted(k for k in self._rows if dataset is None or k[0] == dataset)
+            return BudgetReport([self._status(*k) for k in keys])
+
+    def _status(self, dataset: str, requester: str) -> BudgetStatus:
+        cap_e, spent_e, cap_d, spent_d = self._rows[(dataset, requester)]
+        updated = self._updated[(dataset, requester)]
+        return BudgetStatus.from_units(dataset, requester, cap_e, spent_e, cap_d, spent_d, updated)
+
+    def charge(
+        self, dataset: str, requester: str, eps: int, delta: int, event: dict[str, Any]
+    ) -> None:
+        with self._lock:
+            keys = [k for k in ((dataset, ALL_REQUESTERS), (dataset, requester)) if k in self._rows]
+            if not keys:
+                raise _no_budget(dataset)
+            for key in dict.fromkeys(keys):
+                cap_e, spent_e, cap_d, spent_d = self._rows[key]
+                if spent_e + eps > cap_e or spent_d + delta > cap_d:
+                    raise _exceeded(dataset, requester, eps, delta)
+            for key in dict.fromkeys(keys):
+                self._rows[key][1] += eps
+                self._rows[key][3] += delta
+                self._updated[key] = utc_iso(self._clock.now())
+
+
+class StoreLedger(Ledger):
+    """The workspace's persistent ledger (``ws.budgets``): caps and spending live in the store.
+
+    Each charge and its ``dp.released`` audit event commit in one transaction, so every release in
+    the log was paid for and every payment has its log entry.
+    """
+
+    def __init__(self, store: Store, audit: AuditLog, clock: Clock | None = None) -> None:
+        self._store = store
+        self._audit = audit
+        self._clock = clock or SystemClock()
+
+    def __repr__(self) -> str:
+        return f"StoreLedger({self._store!r})"
+
+    def _set(self, dataset: str, requester: str, eps: int, delta: int) -> BudgetStatus:
+        now = utc_iso(self._clock.now())
+        where = and_(dp_budgets.c.dataset == dataset, dp_budgets.c.requester == requester)
+        with self._store.transaction() as conn:
+            changed = conn.execute(
+                update(dp_budgets)
+                .where(where)
+                .values(epsilon_cap=eps, delta_cap=delta, updated_at=now)
+            ).rowcount
+            if not changed:
+                conn.execute(
+                    dp_budgets.insert().values(
+                        dataset=dataset,
+                        requester=requester,
+                        epsilon_cap=eps,
+                        epsilon_spent=0,
+                        delta_cap=delta,
+                        delta_spent=0,
+                        updated_at=now,
+                    )
+                )
+            status = _read(conn, where)[0]
+            data = {
+                "dataset": dataset,
+                "requester": requester,
+                "epsilon_cap": status.epsilon_cap,
+                "delta_cap": status.delta_cap,
+            }
+            self._audit.record("dp.budget.set", data, conn=conn)
+        return status
+
+    def show(self, dataset: str | None = None) -> BudgetReport:
+        condition = dp_budgets.c.dataset == dataset if dataset is not None else None
+        with self._store.read() as conn:
+            return BudgetReport(_read(conn, condition))
+
+    def charge(
+        self, dataset: str, requester: str, eps: int, delta: int, event: dict[str, Any]
+    ) -> None:
+        with self._store.transaction() as conn:
+            scopes = conn.execute(
+                select(dp_budgets.c.requester).where(
+                    dp_budgets.c.dataset == dataset,
+                    dp_budgets.c.requester.in_([ALL_REQUESTERS, requester]),
+                )
+            ).scalars()
+            scopes_found = sorted(set(scopes))
+            if not scopes_found:
+                raise _no_budget(dataset)
+            now = utc_iso(self._clock.now())
+            for scope in scopes_found:  # sorted, so concurrent charges lock rows in one order
+                if not _charge_row(conn, dataset, scope, eps, delta, now):
+                    raise _exceeded(dataset, requester, eps, delta)
+            self._audit.record("dp.released", event, actor=requester, conn=conn)
+
+
+def _charge_row(conn: Connection, dataset: str, scope: str, eps: int, delta: int, now: str) -> bool:
+    c = dp_budgets.c
+    result = conn.execute(
+        update(dp_budgets)
+        .where(
+            c.dataset == dataset,
+            c.requester == scope,
+            c.epsilon_spent + eps <= c.epsilon_cap,
+            c.delta_spent + delta <= c.delta_cap,
+        )
+        .values(
+            epsilon_spent=c.epsilon_spent + eps, delta_spent=c.delta_spent + delta, updated_at=now
+        )
+    )
+    return result.rowcount == 1
+
+
+def _read(conn: Connection, condition: Any) -> list[BudgetStatus]:
+    query = select(dp_budgets).order_by(dp_budgets.c.dataset, dp_budgets.c.requester)
+    if condition is not None:
+        query = query.where(condition)
+    return [
+        BudgetStatus.from_units(
+            r.dataset,
+            r.requester,
+            r.epsilon_cap,
+            r.epsilon_spent,
+            r.delta_cap,
+            r.delta_spent,
+            r.updated_at,
+        )
+        for r in conn.execute(query)
+    ]

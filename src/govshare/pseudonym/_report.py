@@ -1,0 +1,63 @@
+"""The validation report: how many identifiers were valid, missing or invalid, and which rows."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from govshare._models import Record
+
+__all__ = ["Kind", "ValidationReport", "report_from_codes"]
+
+Kind = Literal["resident_id", "mobile", "name"]
+"""What an identifier column holds: resident ID numbers, mainland mobile numbers or names."""
+
+
+class ValidationReport(Record):
+    """Counts of valid, missing and invalid identifiers in one column, and the invalid rows.
+
+    Row numbers are 0-based *positions* in the column (not index labels), so they also work for
+    chunks of a file. Reasons: ``not_a_string``, ``length``, ``characters``, ``birth_date``,
+    ``check_character`` (resident IDs), ``format`` (mobile numbers), ``empty`` (names).
+    """
+
+    kind: Kind
+    rows: int
+    valid: int
+    missing: int
+    invalid: int
+    by_reason: dict[str, int]
+    invalid_rows: tuple[int, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when no present value is invalid (missing values are allowed)."""
+        return self.invalid == 0
+
+    def summary(self) -> str:
+        """One line: counts, and invalid ones by reason (never the values themselves)."""
+        reasons = ", ".join(f"{k}={v}" for k, v in sorted(self.by_reason.items()))
+        text = (
+            f"{self.rows} rows: {self.valid} valid, {self.missing} missing, {self.invalid} invalid"
+        )
+        return f"{text} ({reasons})" if reasons else text
+
+
+def report_from_codes(
+    kind: Kind, codes: npt.NDArray[np.uint8], names: tuple[str, ...], offset: int = 0
+) -> ValidationReport:
+    """Build a report from per-row reason codes (0 = valid, 1 = missing, higher = invalid)."""
+    counts = np.bincount(codes, minlength=len(names))
+    invalid = int(counts[2:].sum())
+    invalid_rows = np.flatnonzero(codes > 1) + offset if invalid else np.zeros(0, np.int64)
+    return ValidationReport(
+        kind=kind,
+        rows=len(codes),
+        valid=int(counts[0]),
+        missing=int(counts[1]),
+        invalid=invalid,
+        by_reason={names[i]: int(c) for i, c in enumerate(counts) if i > 1 and c},
+        invalid_rows=tuple(int(r) for r in invalid_rows),
+    )

@@ -1,0 +1,26 @@
+"""Purpose-bound access tokens: PASETO v4.public with an RFC 9396-style authorization detail.
+
+A requesting department presents a token saying which categories of data it may get from which
+department, for which purpose and legal basis, until when and how many times; the holding
+department verifies it offline with the issuer's public key (``ws.tokens.verify``) and refuses
+anything outside it with an :class:`~govshare.InvalidToken` subclass naming the reason.
+"""
+
+from __future__ import annotations
+
+from govshare.tokens._models import DETAIL_TYPE, AuthorizationDetail, Claims, Grant
+from govshare.tokens._tokens import DEFAULT_LEEWAY, MAX_TTL, Tokens
+from govshare.tokens._trust import KEY_DOC_FORMAT, TOKEN_KEY, PublicKeyDocument
+
+__all__ = [
+    "DEFAULT_LEEWAY",
+    "DETAIL_TYPE",
+    "KEY_DOC_FORMAT",
+    "MAX_TTL",
+    "TOKEN_KEY",
+    "AuthorizationDetail",
+    "Claims",
+    "Grant",
+    "PublicKeyDocument",
+    "Tokens",
+]

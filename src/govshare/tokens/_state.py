@@ -1,0 +1,137 @@
+"""Per-token state in the store: atomic use counting, revocation and trusted-key rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Integer, and_, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from govshare.crypto import VerifyKey
+from govshare.exceptions import InputError, TokenReplayed, TokenRevoked
+from govshare.tokens._tables import token_state, token_trusted_keys
+from govshare.tokens._trust import PublicKeyDocument
+
+__all__ = ["StateStatements", "read_state", "store_trust"]
+
+_t = token_state
+
+
+class StateStatements:
+    """The conditional upserts of one backend, built once so SQLAlchemy reuses their compiled form.
+
+    ``take(conn, jti, n, limit)`` adds *n* uses to token *jti* in one statement that succeeds only
+    while the token is not revoked and ``uses + n <= limit``: PostgreSQL re-checks the condition
+    on the row it locked, and SQLite runs it under the write lock taken by ``BEGIN IMMEDIATE``, so
+    ``max_uses`` holds exactly however many processes race.
+    """
+
+    def __init__(self, backend: str) -> None:
+        # Both dialects' Insert have the same on_conflict_* API; typing picks one of them.
+        insert = sqlite.insert if backend == "sqlite" else postgresql.insert
+        n = bindparam("n", type_=Integer)
+        base = insert(_t).values(
+            jti=bindparam("jti"), uses=n, max_uses=bindparam("limit", type_=Integer)
+        )
+        not_revoked = _t.c.revoked_at.is_(None)
+        self._limited = base.on_conflict_do_update(
+            index_elements=[_t.c.jti],
+            set_={"uses": _t.c.uses + n},
+            where=and_(not_revoked, _t.c.uses + n <= bindparam("limit", type_=Integer)),
+        ).returning(_t.c.uses)
+        self._unlimited = base.on_conflict_do_update(
+            index_elements=[_t.c.jti], set_={"uses": _t.c.uses + n}, where=not_revoked
+        ).returning(_t.c.uses)
+        revoke = insert(_t).values(
+            jti=bindparam("jti"), uses=0, max_uses=None, revoked_at=bindparam("at")
+        )
+        self._revoke = revoke.on_conflict_do_nothing(index_elements=[_t.c.jti]).returning(_t.c.jti)
+        self._mark = (
+            _t.update()
+            .where(_t.c.jti == bindparam("j"), _t.c.revoked_at.is_(None))
+            .values(revoked_at=bindparam("at"))
+            .returning(_t.c.jti)
+        )
+
+    def take(self, conn: Connection, jti: str, n: int, limit: int | None) -> int:
+        """Add *n* uses to *jti*; returns the new count.
+
+        Raises:
+            TokenRevoked: the token is revoked.
+            TokenReplayed: it would exceed *limit*.
+        """
+        if limit is not None and n > limit:
+            raise TokenReplayed(f"token {jti} allows {limit} use(s), {n} asked")
+        params: dict[str, Any] = {"jti": jti, "n": n, "limit": limit}
+        stmt = self._unlimited if limit is None else self._limited
+        row = conn.execute(stmt, params).first()
+        if row is not None:
+            return int(row[0])
+        uses, revoked = read_state(conn, jti)
+        if revoked:
+            raise TokenRevoked(f"token {jti} was revoked")
+        raise TokenReplayed(f"token {jti} was already used {uses} of {limit} time(s)")
+
+    def revoke(self, conn: Connection, jti: str, at: str) -> bool:
+        """Mark *jti* revoked (idempotent); returns whether it was not revoked before."""
+        if conn.execute(self._revoke, {"jti": jti, "at": at}).first() is not None:
+            return True
+        return conn.execute(self._mark, {"j": jti, "at": at}).first() is not None
+
+
+def read_state(conn: Connection, jti: str) -> tuple[int, bool]:
+    """``(uses, revoked)`` of token *jti* (``(0, False)`` for a token never seen)."""
+    row = conn.execute(select(_t.c.uses, _t.c.revoked_at).where(_t.c.jti == jti)).first()
+    if row is None:
+        return 0, False
+    return int(row[0]), row[1] is not None
+
+
+def store_trust(conn: Connection, doc: PublicKeyDocument, at: str) -> tuple[list[str], list[str]]:
+    """Store *doc*'s keys as trusted; returns ``(active kids, retired kids)``.
+
+    Keys of the department that the document no longer lists are retired, and a retired key is
+    never made active again (a compromised key must not come back by replaying an old document).
+
+    Raises:
+        InputError: a key id is already trusted for another department or with another key.
+    """
+    k = token_trusted_keys
+    rows = conn.execute(
+        select(k.c.kid, k.c.department, k.c.public_key, k.c.status).where(
+            k.c.kid.in_([e.kid for e in doc.keys]) | (k.c.department == doc.department)
+        )
+    ).all()
+    known = {str(r[0]): (str(r[1]), bytes(r[2]), str(r[3])) for r in rows}
+    listed = {e.kid for e in doc.keys}
+    for entry in doc.keys:
+        key: VerifyKey = entry.verify_key()
+        old = known.get(entry.kid)
+        if old is not None and (old[0] != doc.department or old[1] != key.raw):
+            raise InputError(f"key id {entry.kid!r} is already trusted with another key")
+        status = (
+            "retired" if entry.status == "retired" or (old and old[2] == "retired") else "active"
+        )
+        if old is None:
+            conn.execute(
+                k.insert().values(
+                    kid=entry.kid,
+                    department=doc.department,
+                    public_key=key.raw,
+                    status=status,
+                    created=entry.created.isoformat(),
+                    trusted_at=at,
+                )
+            )
+        elif status != old[2]:
+            conn.execute(k.update().where(k.c.kid == entry.kid).values(status=status))
+    dropped = [kid for kid, (dep, _, st) in known.items() if dep == doc.department]
+    dropped = [kid for kid in dropped if kid not in listed and known[kid][2] == "active"]
+    if dropped:
+        conn.execute(k.update().where(k.c.kid.in_(dropped)).values(status="retired"))
+    final = conn.execute(
+        select(k.c.kid, k.c.status).where(k.c.department == doc.department).order_by(k.c.kid)
+    ).all()
+    active = [str(r[0]) for r in final if r[1] == "active"]
+    retired = [str(r[0]) for r in final if r[1] == "retired"]
+    return active, retired

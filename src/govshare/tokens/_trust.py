@@ -1,0 +1,101 @@
+"""Trust between departments: public token-signing key documents and the keys a store trusts."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import AwareDatetime, Field, ValidationError
+from sqlalchemy import Connection, select
+
+from govshare._models import Record, describe
+from govshare.crypto import VerifyKey
+from govshare.exceptions import InputError
+from govshare.tokens._tables import token_trusted_keys
+
+__all__ = ["KEY_DOC_FORMAT", "TOKEN_KEY", "PublicKeyDocument", "TrustedKey", "parse_key_document"]
+
+TOKEN_KEY: Final = "token-signing"  # noqa: S105 - a key *name*, not a secret
+KEY_DOC_FORMAT: Final = "govshare.token-keys.v1"
+_PASERK_PUBLIC: Final = "k4.public."
+
+
+class PublicKeyEntry(Record):
+    """One public key in a key document (never secret material)."""
+
+    kid: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}-v[0-9]{1,6}-[0-9a-f]{16}$")]
+    type: Literal["ed25519"]
+    public_key: Annotated[str, Field(pattern=r"^k4\.public\.[A-Za-z0-9_-]{43}$")]
+    status: Literal["active", "retired"]
+    created: AwareDatetime
+
+    def verify_key(self) -> VerifyKey:
+        """The Ed25519 key, checked against the fingerprint inside its key id.
+
+        Raises:
+            InputError: the key does not decode or does not match its key id.
+        """
+        raw = base64.urlsafe_b64decode(self.public_key.removeprefix(_PASERK_PUBLIC) + "=")
+        key = VerifyKey(raw)
+        if not self.kid.endswith("-" + key.fingerprint()):
+            raise InputError(f"key {self.kid!r} does not match its public key's fingerprint")
+        return key
+
+
+class PublicKeyDocument(Record):
+    """A department's token-signing public keys, as ``KeyRing.export_public()`` writes them."""
+
+    format: Literal["govshare.token-keys.v1"]
+    department: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+    keys: Annotated[tuple[PublicKeyEntry, ...], Field(max_length=1000)]
+
+
+class TrustedKey(Record):
+    """A public key this store accepts token signatures from."""
+
+    kid: str
+    department: str
+    key: VerifyKey
+    model_config = Record.model_config | {"arbitrary_types_allowed": True}
+
+
+def paserk_public(key: VerifyKey) -> str:
+    """The PASERK ``k4.public.`` text of an Ed25519 public key."""
+    return _PASERK_PUBLIC + base64.urlsafe_b64encode(key.raw).rstrip(b"=").decode("ascii")
+
+
+def parse_key_document(doc: str | bytes | Mapping[str, Any]) -> PublicKeyDocument:
+    """Validate a key document (JSON text or an already parsed mapping).
+
+    Raises:
+        InputError: it is not a valid govshare token key document, or a key does not match its id.
+    """
+    try:
+        data = json.loads(doc) if isinstance(doc, str | bytes) else dict(doc)
+        parsed = PublicKeyDocument.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(describe(exc, "public key document")) from None
+    except (ValueError, TypeError):
+        raise InputError("the public key document is not a JSON object") from None
+    for entry in parsed.keys:
+        entry.verify_key()
+    return parsed
+
+
+def stored_trusted_key(conn: Connection, kid: str) -> TrustedKey | None:
+    """The active trusted key *kid* in the store, if any."""
+    t = token_trusted_keys
+    row = conn.execute(
+        select(t.c.department, t.c.public_key).where(t.c.kid == kid, t.c.status == "active")
+    ).first()
+    if row is None:
+        return None
+    return TrustedKey(kid=kid, department=str(row[0]), key=VerifyKey(bytes(row[1])))
+
+
+def now_iso(now: datetime) -> str:
+    """RFC 3339 UTC text."""
+    return now.astimezone(UTC).isoformat().replace("+00:00", "Z")

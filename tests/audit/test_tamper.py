@@ -213,5 +213,19 @@ def _rebuild_with_change(ws: Workspace, seq: int) -> bool:
             text("INSERT INTO audit_nodes (level, idx, hash) VALUES (:l, :i, :h)"),
             [{"l": lv, "i": ix, "h": h} for lv, ix, h in nodes],
         )
-        conn.execute(text("UPDATE audit_head SET root_hash = :r"), {"r": root})
+        conn.execute(text("UPDATE audit_head SET root_hash = :r, frontier = NULL"), {"r": root})
     return root_from_frontier is not None
+
+
+def test_damaged_frontier_is_detected(logged: Workspace) -> None:
+    """A head whose stored frontier was altered fails verify() as a node mismatch."""
+    _sql(logged, "UPDATE audit_head SET frontier = :f", f=b"\x00" * 32 * 2)
+    err = _tampered(logged)
+    assert err.kind == "nodes"
+
+
+def test_missing_frontier_is_rebuilt_from_nodes(logged: Workspace) -> None:
+    """A head without a frontier (a store from before it existed) appends from stored nodes."""
+    _sql(logged, "UPDATE audit_head SET frontier = NULL")
+    logged.audit.record("test.after-upgrade")
+    logged.audit.verify()

@@ -133,3 +133,15 @@ def test_repr_hides_password() -> None:
 
     store._url = make_url("postgresql+psycopg://u:pw@h/db")
     assert "pw" not in store.url
+
+
+def test_single_statement_query(target: Target) -> None:
+    """Store.query runs one read statement and sees committed rows, on both backends."""
+    with Store.open(target.url, schema=target.schema) as store:
+        with store.transaction() as conn:
+            conn.execute(text("INSERT INTO workspace_meta (key, value) VALUES ('k', 'v')"))
+        rows = store.query(text("SELECT value FROM workspace_meta WHERE key = :k"), {"k": "k"})
+        assert [tuple(r) for r in rows] == [("v",)]
+        with store.transaction() as conn:  # no transaction was left open by query()
+            conn.execute(text("DELETE FROM workspace_meta"))
+        assert store.query(text("SELECT count(*) FROM workspace_meta"))[0][0] == 0

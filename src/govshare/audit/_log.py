@@ -15,6 +15,7 @@ from govshare._models import build
 from govshare.audit._events import AuditEvent, AuditRecord, entry_bytes
 from govshare.audit._merkle import (
     EMPTY_ROOT,
+    HASH_SIZE,
     append_nodes,
     consistency_path,
     frontier,
@@ -387,9 +388,13 @@ _BUMP_SIZE = (
     update(audit_head)
     .where(audit_head.c.id == 1)
     .values(size=audit_head.c.size + bindparam("n", type_=BigInteger))
-    .returning(audit_head.c.size)
+    .returning(audit_head.c.size, audit_head.c.frontier)
 )
-_SET_ROOT = update(audit_head).where(audit_head.c.id == 1).values(root_hash=bindparam("root"))
+_SET_ROOT = (
+    update(audit_head)
+    .where(audit_head.c.id == 1)
+    .values(root_hash=bindparam("root"), frontier=bindparam("frontier"))
+)
 _INSERT_ENTRIES = audit_entries.insert()
 _INSERT_NODES = audit_nodes.insert()
 _LEAVES = text("SELECT seq, leaf_hash FROM audit_entries WHERE seq IN :seqs").bindparams(
@@ -410,14 +415,19 @@ def _nodes_query(count: int) -> TextClause:
 def _append(conn: Connection, events: Sequence[AuditEvent]) -> range:
     n = len(events)
     # The UPDATE takes the head row's lock first (PostgreSQL), so the size read here is final.
-    new_size = conn.execute(_BUMP_SIZE, {"n": n}).scalar_one()
+    new_size, stored_edge = conn.execute(_BUMP_SIZE, {"n": n}).one()
     old_size = new_size - n
     entries = [entry_bytes(old_size + i, e) for i, e in enumerate(events)]
     sha256 = hashlib.sha256
     leaves = [sha256(b"\x00" + e).digest() for e in entries]
     edge = frontier(old_size)
-    known = _fetch_nodes(conn, edge)
+    known = _split_frontier(edge, stored_edge) if stored_edge is not None else None
+    if known is None:  # a store from before revision 0005, or a damaged head: read the nodes
+        known = _fetch_nodes(conn, edge)
     nodes, root = append_nodes(old_size, [known[k] for k in edge], leaves)
+    known.update(((0, old_size + i), h) for i, h in enumerate(leaves))
+    known.update(((lv, ix), h) for lv, ix, h in nodes)
+    new_edge = b"".join(known[k] for k in frontier(new_size))
     conn.execute(
         _INSERT_ENTRIES,
         [
@@ -427,8 +437,16 @@ def _append(conn: Connection, events: Sequence[AuditEvent]) -> range:
     )
     if nodes:
         conn.execute(_INSERT_NODES, [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in nodes])
-    conn.execute(_SET_ROOT, {"root": root})
+    conn.execute(_SET_ROOT, {"root": root, "frontier": new_edge})
     return range(old_size, new_size)
+
+
+def _split_frontier(edge: Sequence[_Node], stored: bytes) -> dict[_Node, bytes] | None:
+    """The stored frontier as ``{node: hash}``, or None if it does not fit *edge*."""
+    stored = bytes(stored)
+    if len(stored) != HASH_SIZE * len(edge):
+        return None
+    return {k: stored[i * HASH_SIZE : (i + 1) * HASH_SIZE] for i, k in enumerate(edge)}
 
 
 def _fetch_nodes(conn: Connection, keys: Sequence[_Node]) -> dict[_Node, bytes]:

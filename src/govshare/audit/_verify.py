@@ -46,7 +46,9 @@ def verify_stored_log(
     """
     leaves = _check_entries(conn)
     size = len(leaves)
-    head_size, head_root = conn.execute(select(audit_head.c.size, audit_head.c.root_hash)).one()
+    head_size, head_root, head_edge = conn.execute(
+        select(audit_head.c.size, audit_head.c.root_hash, audit_head.c.frontier)
+    ).one()
     if size < head_size:
         raise LogTampered(
             f"entries {size} to {head_size - 1} are missing (the log was truncated)",
@@ -65,6 +67,11 @@ def verify_stored_log(
     if not hmac.compare_digest(root, bytes(head_root)):
         raise LogTampered(
             "the stored log head does not match the entries", index=None, kind="nodes"
+        )
+    edge = b"".join(levels[lv][ix] for lv, ix in frontier(size))
+    if head_edge is not None and not hmac.compare_digest(edge, bytes(head_edge)):
+        raise LogTampered(
+            "the stored log head's frontier does not match the entries", index=None, kind="nodes"
         )
     last_good = 0
     for cp in sorted(checkpoints, key=lambda c: c.size):

@@ -414,10 +414,9 @@ class ConsentRegistry:
         req = self._request(recipient, purpose, categories, at)
         pseudonym = self._pseudonyms.one(subject)
         when = from_us(req.at_us)
-        with self._store.read() as conn:
-            facts, statutory = facts_for_subject(
-                conn, pseudonym, req.at_us, recipient=req.recipient, purpose=req.purpose
-            )
+        facts, statutory = facts_for_subject(
+            self._store, pseudonym, req.at_us, recipient=req.recipient, purpose=req.purpose
+        )
         bases = sorted(b for b in statutory if req.categories <= b[3])
         if bases:
             _, basis_id, legal_basis, _ = bases[0]

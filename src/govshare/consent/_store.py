@@ -18,6 +18,7 @@ from govshare.consent._tables import (
     consent_statutory_events,
 )
 from govshare.exceptions import InputError
+from govshare.storage import Store
 
 __all__ = [
     "event_rows",
@@ -197,16 +198,16 @@ StatutoryFacts = tuple[int, str, str, frozenset[str]]
 
 
 def facts_for_subject(
-    conn: Connection, subject: str, at_us: int, *, recipient: str, purpose: str
+    store: Store, subject: str, at_us: int, *, recipient: str, purpose: str
 ) -> tuple[list[RecordFacts], list[StatutoryFacts]]:
-    """In one query: the facts of every record of *subject* granted by *at_us* (with events up to
+    """In one statement (atomic on its own, see :meth:`Store.query`): the facts of every record of *subject* granted by *at_us* (with events up to
     *at_us* applied), and the statutory bases for *recipient* and *purpose* in force at *at_us* as
     ``(from_us, basis_id, legal_basis, categories)``.
     """
     params = {"subject": subject, "at_us": at_us, "recipient": recipient, "purpose": purpose}
     grouped: dict[str, list[Any]] = {}
     statutory: list[StatutoryFacts] = []
-    rows = sorted(conn.execute(_CHECK_QUERY, params), key=lambda r: (r.at_us, r.seq))
+    rows = sorted(store.query(_CHECK_QUERY, params), key=lambda r: (r.at_us, r.seq))
     for row in rows:
         if row.kind == "statutory":
             categories = split_codes(row.categories)

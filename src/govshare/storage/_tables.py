@@ -42,6 +42,9 @@ audit_head = Table(
     Column("id", SmallInteger, primary_key=True, autoincrement=False),
     Column("size", BigInteger, nullable=False),
     Column("root_hash", LargeBinary(32), nullable=False),
+    # The hashes of frontier(size) concatenated: all an append needs to extend the tree.
+    # NULL on stores migrated from before revision 0005 until their next append.
+    Column("frontier", LargeBinary, nullable=True),
 )
 
 audit_entries = Table(

@@ -145,3 +145,28 @@ def test_single_statement_query(target: Target) -> None:
         with store.transaction() as conn:  # no transaction was left open by query()
             conn.execute(text("DELETE FROM workspace_meta"))
         assert store.query(text("SELECT count(*) FROM workspace_meta"))[0][0] == 0
+
+
+def test_fast_sqlite_reads_match_sqlalchemy(tmp_path: Path) -> None:
+    """On SQLite, Store.query's DBAPI path returns what SQLAlchemy returns, by index and name."""
+    from sqlalchemy import bindparam, literal, select, union_all
+
+    from govshare.storage._tables import workspace_meta as meta
+
+    with Store.open(f"sqlite:///{tmp_path / 'q.db'}") as store:
+        with store.transaction() as conn:
+            conn.execute(meta.insert(), [{"key": f"k{i}", "value": f"v{i}"} for i in range(5)])
+        statement = union_all(
+            select(meta.c.key, meta.c.value, literal(1).label("n")).where(
+                meta.c.key >= bindparam("low")
+            ),
+            select(meta.c.key, meta.c.value, literal(2)).where(meta.c.value == bindparam("v")),
+        )
+        params = {"low": "k3", "v": "v0"}
+        with store.read() as conn:
+            expected = [tuple(r) for r in conn.execute(statement, params)]
+        fast = store.query(statement, params)
+        assert [tuple(r) for r in fast] == expected
+        assert sorted(r.key for r in fast) == ["k0", "k3", "k4"]
+        assert store._fast is not None
+        assert store._fast._plan(statement) is not None  # the DBAPI path was the one used

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
+import threading
+from collections import namedtuple
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -15,7 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event, make_url, text
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Compiled
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
@@ -49,6 +53,7 @@ class Store:
         self._engine = engine
         self._url = url
         self.schema = schema
+        self._fast = _FastReads(engine) if url.get_backend_name() == "sqlite" else None
 
     # -- construction -------------------------------------------------------------------------
 
@@ -113,6 +118,8 @@ class Store:
 
     def close(self) -> None:
         """Release every pooled connection."""
+        if self._fast is not None:
+            self._fast.close()
         self._engine.dispose()
 
     def __enter__(self) -> Store:
@@ -161,6 +168,10 @@ class Store:
         Raises:
             StoreUnavailable: the database stopped answering.
         """
+        if self._fast is not None:
+            rows = self._fast.query(statement, params or {})
+            if rows is not None:
+                return rows
         with _translate_db_errors(self.url), self._engine.connect() as conn:
             if self.backend == "sqlite":
                 conn = conn.execution_options(**{_SINGLE: True})
@@ -211,6 +222,74 @@ class Store:
         with self.read() as conn:
             heads = MigrationContext.configure(conn).get_current_heads()
         return heads[0] if heads else None
+
+
+class _FastReads:
+    """One-statement reads on SQLite straight through the DBAPI connection.
+
+    For hot point lookups (a consent check) SQLAlchemy's per-execution machinery costs more than
+    SQLite's work. Each statement is compiled once with the engine's dialect; each thread keeps
+    one pooled connection in autocommit mode, where a lone SELECT is its own transaction.
+    Statements this path cannot run faithfully (expanding parameters, result-type processing)
+    return None and go through SQLAlchemy instead.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._local = threading.local()
+        self._compiled: dict[int, tuple[Executable, Compiled | None]] = {}
+        self._held: list[Any] = []
+        self._lock = threading.Lock()
+
+    def query(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]] | None:
+        compiled = self._plan(statement)
+        if compiled is None:
+            return None
+        values: dict[str, Any] = dict(compiled.construct_params(dict(params)) or {})
+        processors: Mapping[str, Any] = getattr(compiled, "_bind_processors", {})
+        order: Sequence[str] = getattr(compiled, "positiontup", None) or ()
+        args = [processors[n](values[n]) if n in processors else values[n] for n in order]
+        try:
+            cursor = self._connection().execute(compiled.string, args)
+            row_type = _row_type(tuple(d[0] for d in cursor.description))
+            rows: list[Row[Any]] = [row_type._make(r) for r in cursor.fetchall()]
+        except sqlite3.OperationalError:
+            raise StoreUnavailable("the SQLite store cannot be read") from None
+        return rows
+
+    def _plan(self, statement: Executable) -> Compiled | None:
+        found = self._compiled.get(id(statement))
+        if found is None or found[0] is not statement:
+            compiled = statement.compile(dialect=self._engine.dialect)  # type: ignore[attr-defined]
+            simple = getattr(compiled, "positiontup", None) is not None and not any(
+                b.expanding for b in compiled.binds.values()
+            )
+            found = (statement, compiled if simple else None)
+            self._compiled[id(statement)] = found
+        return found[1]
+
+    def _connection(self) -> sqlite3.Connection:
+        raw = getattr(self._local, "raw", None)
+        if raw is None:
+            raw = self._engine.raw_connection()
+            with self._lock:
+                self._held.append(raw)
+            self._local.raw = raw
+        driver: sqlite3.Connection = raw.driver_connection  # type: ignore[assignment]
+        return driver
+
+    def close(self) -> None:
+        with self._lock:
+            for raw in self._held:
+                raw.close()
+            self._held.clear()
+        self._local = threading.local()
+
+
+@lru_cache(maxsize=256)
+def _row_type(fields: tuple[str, ...]) -> Any:
+    """A named-tuple type for a result's columns: indexable and readable by column name."""
+    return namedtuple("Row", fields, rename=True)
 
 
 def _parse_url(url: str) -> URL:

@@ -44,7 +44,7 @@ def test_init_then_demo_then_verify(run) -> None:
     assert "log verified" in out
     code, out, _ = run("audit", "verify")
     assert code == 0
-    assert out.startswith("ok: 4 entries")
+    assert out.startswith("ok: 23 entries")
 
 
 def test_demo_on_a_fresh_folder_without_passphrase(tmp_path: Path) -> None:
@@ -60,9 +60,26 @@ def test_demo_on_a_fresh_folder_without_passphrase(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "demo passphrase" in proc.stdout
-    assert "log verified: 4 entries" in proc.stdout
+    out = proc.stdout
+    assert "demo passphrase" in out
+    assert "40 valid, 0 missing, 1 invalid (length=1)" in out
+    assert "consent filter: 15 of 41 rows may go (allowed=15, invalid-subject=1, no-record=25)" in out
+    assert "accepted, use 1 of 1" in out
+    assert "replayed: refused (TokenReplayed)" in out
+    assert "epsilon 1 of 1 spent" in out
+    assert "log verified: 23 entries" in out
+    assert "11010119900307123" not in out  # the malformed number is counted, never printed
     assert (tmp_path / "govshare.db").exists()
+    again = subprocess.run(
+        [sys.executable, "-m", "govshare", "demo"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert again.returncode == 0, again.stderr  # a second run reuses the workspace
 
 
 def test_tail_and_export(run) -> None:
@@ -71,12 +88,12 @@ def test_tail_and_export(run) -> None:
     code, out, _ = run("audit", "tail", "-n", "2")
     assert code == 0
     lines = [json.loads(line) for line in out.splitlines()]
-    assert [line["seq"] for line in lines] == [2, 3]
+    assert [line["seq"] for line in lines] == [21, 22]
     code, out, _ = run("audit", "export")
     assert code == 0
     rows = [json.loads(line) for line in out.splitlines()]
     assert rows[0]["format"] == "govshare-audit-export/1"
-    assert rows[0]["size"] == 4
+    assert rows[0]["size"] == 23
     assert [r["seq"] for r in rows[1:5]] == [0, 1, 2, 3]
     assert "checkpoint" in rows[-1]
 

@@ -9,6 +9,7 @@ import click
 
 from govshare._workspace import Workspace
 from govshare.cli._common import db_option
+from govshare.cli._demo import run_demo
 from govshare.exceptions import KeyStoreError
 from govshare.keys import PASSPHRASE_ENV
 
@@ -43,8 +44,11 @@ def init(url: str, department: str, key_file: Path | None) -> None:
 def demo(url: str, department: str) -> None:
     """Run the end-to-end demo on a local workspace (SQLite in this folder by default).
 
-    Creates the workspace if needed, records events, signs a checkpoint, proves an entry is in the
-    log, and verifies the whole log.
+    Creates the workspace if needed; validates and pseudonymises synthetic residents; grants
+    consent and filters the rows that may go to hrss; has a second department (hrss, in
+    govshare-demo-hrss.db beside the store) request them with a purpose-bound token, accepted
+    once and refused on replay; releases differentially private statistics under a budget; then
+    signs a checkpoint, proves an entry is in the log and verifies the whole log.
     """
     passphrase = os.environ.get(PASSPHRASE_ENV)
     if not passphrase:
@@ -58,24 +62,4 @@ def demo(url: str, department: str) -> None:
     except KeyStoreError as exc:
         raise KeyStoreError(f"{exc} (the demo reuses an existing workspace here)") from None
     with ws:
-        _run_demo(ws)
-
-
-def _run_demo(ws: Workspace) -> None:
-    log = ws.audit
-    click.echo(f"workspace: department {ws.department}, store {ws.store.url}")
-    before = log.size()
-    first = log.record("demo.dataset-registered", {"dataset": "residents-2026", "rows": 1200})
-    log.record("demo.request-received", {"from": "hrss", "purpose": "subsidy-eligibility"})
-    log.record("demo.release-prepared", {"to": "hrss", "rows_kept": 1180, "rows_excluded": 20})
-    click.echo(f"audit log: {before} -> {log.size()} entries")
-    cp = log.checkpoint()
-    click.echo("signed checkpoint (C2SP tlog-checkpoint):")
-    click.echo(cp.text, nl=False)
-    proof = log.inclusion_proof(first, cp.size)
-    proof.verify()
-    if proof.root != cp.root_hash:
-        raise AssertionError("the proof's root is not the checkpoint's root")
-    click.echo(f"inclusion proof for entry {first}: {len(proof.proof)} hashes, verified")
-    report = log.verify(since=cp)
-    click.echo(f"log verified: {report.size} entries, {report.checkpoints_checked} checkpoint(s)")
+        run_demo(ws, passphrase)

@@ -63,7 +63,9 @@ def test_demo_on_a_fresh_folder_without_passphrase(tmp_path: Path) -> None:
     out = proc.stdout
     assert "demo passphrase" in out
     assert "40 valid, 0 missing, 1 invalid (length=1)" in out
-    assert "consent filter: 15 of 41 rows may go (allowed=15, invalid-subject=1, no-record=25)" in out
+    assert (
+        "consent filter: 15 of 41 rows may go (allowed=15, invalid-subject=1, no-record=25)" in out
+    )
     assert "accepted, use 1 of 1" in out
     assert "replayed: refused (TokenReplayed)" in out
     assert "epsilon 1 of 1 spent" in out

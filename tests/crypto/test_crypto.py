@@ -98,3 +98,37 @@ def test_seal_round_trip_and_failures() -> None:
         open_sealed(salt[:3], nonce, ct, "pw", b"aad", params)
     with pytest.raises(InputError):
         params.derive("", salt)
+
+
+@pytest.mark.parametrize("n", [0, 1, 16, 1 << 16, (1 << 16) + 1, 1 << 20])
+def test_random_bytes_lengths_and_freshness(n: int) -> None:
+    """random_bytes returns n bytes, different on every call, on both the OS and AES-CTR paths."""
+    from govshare.crypto import random_bytes
+
+    a, b = random_bytes(n), random_bytes(n)
+    assert len(a) == len(b) == n
+    if n >= 16:
+        assert a != b
+
+
+def test_random_bytes_bulk_path_is_uniform() -> None:
+    """The AES-CTR path's byte values are uniform (chi-square, 255 degrees of freedom)."""
+    import numpy as np
+
+    from govshare.crypto import random_bytes
+
+    data = np.frombuffer(random_bytes(1 << 22), dtype=np.uint8)
+    counts = np.bincount(data, minlength=256)
+    expected = len(data) / 256
+    chi2 = float(((counts - expected) ** 2 / expected).sum())
+    assert 150 < chi2 < 380  # p > 1e-6 on both sides for 255 degrees of freedom
+
+
+def test_random_bytes_rejects_bad_sizes() -> None:
+    """Negative or absurd sizes raise InputError."""
+    from govshare.crypto import random_bytes
+
+    with pytest.raises(InputError):
+        random_bytes(-1)
+    with pytest.raises(InputError):
+        random_bytes(1 << 40)

@@ -99,7 +99,10 @@ def test_partition_threshold_bounds_the_release_probability(
 
 
 def test_release_path_reads_the_os_csprng(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without the test seed, every draw comes from os.urandom."""
+    """Without the test seed, small draws come from os.urandom and large ones from an AES-CTR
+    stream keyed by os.urandom (never from a seedable generator)."""
+    import govshare.crypto._random as crypto_random
+
     calls: list[int] = []
     real = os.urandom
 
@@ -107,9 +110,12 @@ def test_release_path_reads_the_os_csprng(monkeypatch: pytest.MonkeyPatch) -> No
         calls.append(n)
         return real(n)
 
-    monkeypatch.setattr(_rng.os, "urandom", urandom)
+    monkeypatch.setattr(crypto_random.os, "urandom", urandom)
     discrete_laplace(10, 1.0)
     assert calls == [160]
+    calls.clear()
+    _rng.random_uint64(1 << 14)  # 128 KiB: the AES-CTR path, keyed from the OS
+    assert calls == [32, 16]
 
 
 def test_deterministic_noise_is_scoped_to_its_block() -> None:

@@ -16,6 +16,7 @@ from govshare.crypto._prf import (
     prp_decrypt_blocks,
     prp_encrypt_blocks,
 )
+from govshare.crypto._random import random_bytes
 from govshare.crypto._sealed import ScryptParams, new_salt, open_sealed, seal
 from govshare.crypto._secret import SECRET_ACCESS, SecretAccess
 from govshare.crypto._secret_key import SecretKey
@@ -36,6 +37,7 @@ __all__ = [
     "open_sealed",
     "prp_decrypt_blocks",
     "prp_encrypt_blocks",
+    "random_bytes",
     "seal",
     "siv_decrypt_many",
     "siv_encrypt_many",

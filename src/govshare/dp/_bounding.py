@@ -61,7 +61,10 @@ def bound_contributions(
     pair_index = np.cumsum(starts) - 1
     keep_rows &= pair_keep[pair_index]
 
-    rows = np.sort(row_order[keep_rows])
+    # Kept rows in input order without a second sort: O(n) scatter into a mask.
+    mask = np.zeros(len(pair), dtype=bool)
+    mask[row_order[keep_rows]] = True
+    rows = np.flatnonzero(mask)
     kept_groups = groups[rows]
     persons_per_group = np.bincount(groups[pair_rows[pair_keep]], minlength=n_groups)
     return Bounded(rows, kept_groups, persons_per_group.astype(np.int64))

@@ -1,19 +1,21 @@
 """Randomness for releases: the operating system's CSPRNG, and a seeded path for tests only.
 
-Every draw on a release path comes from :func:`os.urandom`. The only way to make it repeatable is
+Every draw on a release path comes from a CSPRNG (:func:`govshare.crypto.random_bytes`: the OS
+for small requests, a fresh AES-256-CTR stream keyed from the OS for large ones). The only way to make it repeatable is
 :func:`deterministic_noise`, meant for statistical tests (exported through :mod:`govshare.testing`);
 it is a context manager so a seed can never outlive the block that set it.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 import numpy as np
 from numpy.typing import NDArray
+
+from govshare.crypto import random_bytes
 
 __all__ = ["deterministic_noise", "random_uint64", "uniform_open_closed"]
 
@@ -26,7 +28,7 @@ _MANTISSA = 2.0**-53
 def random_uint64(n: int) -> NDArray[np.uint64]:
     """*n* uniformly random 64-bit words from the OS CSPRNG (or the test generator in tests)."""
     generator = _TEST_GENERATOR.get()
-    raw = generator.bytes(8 * n) if generator is not None else os.urandom(8 * n)
+    raw = generator.bytes(8 * n) if generator is not None else random_bytes(8 * n)
     return np.frombuffer(raw, dtype=np.uint64).copy()
 
 

@@ -31,9 +31,8 @@ def holder(workspace: Workspace, issuer: Workspace) -> Workspace:
     return workspace
 
 
-@pytest.fixture
-def make_token(issuer: Workspace, holder: Workspace) -> Callable[..., str]:
-    """Issue a token from the issuer to the holder; keyword arguments override the defaults."""
+def _maker(issuer: Workspace, holder: Workspace) -> Callable[..., str]:
+    """A function issuing tokens from *issuer* to *holder*; keyword arguments override defaults."""
 
     def make(**overrides: Any) -> str:
         args: dict[str, Any] = {
@@ -49,6 +48,12 @@ def make_token(issuer: Workspace, holder: Workspace) -> Callable[..., str]:
 
 
 @pytest.fixture
+def make_token(issuer: Workspace, holder: Workspace) -> Callable[..., str]:
+    """Issue a token from the issuer to the holder; keyword arguments override the defaults."""
+    return _maker(issuer, holder)
+
+
+@pytest.fixture
 def local_holder(sqlite_workspace: Workspace, issuer: Workspace) -> Workspace:
     """The holding department on SQLite only (for the many parametrised format checks)."""
     sqlite_workspace.tokens.trust(issuer.keys.export_public())
@@ -58,15 +63,4 @@ def local_holder(sqlite_workspace: Workspace, issuer: Workspace) -> Workspace:
 @pytest.fixture
 def local_make_token(issuer: Workspace, local_holder: Workspace) -> Callable[..., str]:
     """Like make_token, for the SQLite-only holder."""
-
-    def make(**overrides: Any) -> str:
-        args: dict[str, Any] = {
-            "audience": local_holder.department,
-            "purpose": PURPOSE,
-            "categories": ["identity", "income"],
-            "ttl": timedelta(hours=1),
-        }
-        args.update(overrides)
-        return issuer.tokens.issue(**args)
-
-    return make
+    return _maker(issuer, local_holder)

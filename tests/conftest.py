@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from govshare import Workspace
-from govshare.testing import FrozenClock, temporary_workspace
+from govshare.cli import cli
+from govshare.testing import TEST_PASSPHRASE, FrozenClock, temporary_workspace
 
 POSTGRES_ENV = "GOVSHARE_TEST_POSTGRES_URL"
 RUN_ID = uuid.uuid4().hex[:8]
@@ -69,3 +71,30 @@ def sqlite_workspace(tmp_path: Path, clock: FrozenClock) -> Iterator[Workspace]:
     ws = temporary_workspace(tmp_path, clock=clock)
     yield ws
     ws.close()
+
+
+Run = Callable[..., tuple[int, str, str]]
+"""Invoke the CLI with arguments (and optional ``input=``); returns (exit code, stdout, stderr)."""
+
+
+@pytest.fixture
+def cli_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """The govshare CLI, run in a temporary folder with a test passphrase and no other settings."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GOVSHARE_PASSPHRASE", TEST_PASSPHRASE)
+    for name in ("GOVSHARE_URL", "GOVSHARE_KEY_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None) -> tuple[int, str, str]:
+        result = runner.invoke(cli, list(args), input=input)
+        return result.exit_code, result.stdout, result.stderr
+
+    return invoke
+
+
+@pytest.fixture
+def cli_workspace(cli_run: Run) -> Run:
+    """cli_run in a folder where ``govshare init --department civil-affairs`` already ran."""
+    assert cli_run("init", "--department", "civil-affairs")[0] == 0
+    return cli_run

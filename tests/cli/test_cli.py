@@ -15,22 +15,13 @@ from click.testing import CliRunner
 from govshare.audit import InclusionProof
 from govshare.cli import cli
 from govshare.testing import TEST_PASSPHRASE
+from tests.conftest import Run
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def run(cli_run: Run) -> Run:
     """Invoke the CLI in a temporary folder with a passphrase set; returns (exit code, out, err)."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("GOVSHARE_PASSPHRASE", TEST_PASSPHRASE)
-    monkeypatch.delenv("GOVSHARE_URL", raising=False)
-    monkeypatch.delenv("GOVSHARE_KEY_FILE", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args: str, input: str | None = None) -> tuple[int, str, str]:
-        result = runner.invoke(cli, list(args), input=input)
-        return result.exit_code, result.stdout, result.stderr
-
-    return invoke
+    return cli_run
 
 
 def test_init_then_demo_then_verify(run) -> None:

@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from govshare.cli import cli
-from govshare.testing import TEST_PASSPHRASE
+from tests.conftest import Run
 from tests.consent.conftest import resident_id
 
 ALICE = resident_id(801)
@@ -18,20 +16,9 @@ SCOPE = ["--recipient", "hrss", "--category", "income"]
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def run(cli_workspace: Run) -> Run:
     """Invoke the CLI in an initialised temporary workspace; returns (exit code, stdout, stderr)."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("GOVSHARE_PASSPHRASE", TEST_PASSPHRASE)
-    monkeypatch.delenv("GOVSHARE_URL", raising=False)
-    monkeypatch.delenv("GOVSHARE_KEY_FILE", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args: str, input: str | None = None) -> tuple[int, str, str]:
-        result = runner.invoke(cli, list(args), input=input)
-        return result.exit_code, result.stdout, result.stderr
-
-    assert invoke("init", "--department", "civil-affairs")[0] == 0
-    return invoke
+    return cli_workspace
 
 
 def test_grant_check_withdraw_history(run) -> None:

@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from govshare.cli import cli
-from govshare.testing import TEST_PASSPHRASE
-
-Run = Callable[..., tuple[int, str, str]]
+from tests.conftest import Run
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+def run(cli_workspace: Run, tmp_path: Path) -> Run:
     """Invoke the CLI in a temporary folder holding an initialised workspace and a CSV."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("GOVSHARE_PASSPHRASE", TEST_PASSPHRASE)
-    monkeypatch.delenv("GOVSHARE_URL", raising=False)
-    monkeypatch.delenv("GOVSHARE_KEY_FILE", raising=False)
     rng = np.random.default_rng(1)
     pd.DataFrame(
         {
@@ -32,14 +23,7 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
             "income": rng.uniform(0, 100, 1000),
         }
     ).to_csv(tmp_path / "people.csv", index=False)
-    runner = CliRunner()
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        result = runner.invoke(cli, list(args))
-        return result.exit_code, result.stdout, result.stderr
-
-    assert invoke("init", "--department", "civil-affairs")[0] == 0
-    return invoke
+    return cli_workspace
 
 
 def test_budget_set_query_and_show(run: Run) -> None:

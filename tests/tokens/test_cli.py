@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from govshare.cli import cli
-from govshare.testing import TEST_PASSPHRASE
-
-Run = Callable[..., tuple[int, str, str]]
+from tests.conftest import Run
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+def run(cli_run: Run) -> Run:
     """Invoke the CLI in a temporary folder with a passphrase set; returns (code, out, err)."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("GOVSHARE_PASSPHRASE", TEST_PASSPHRASE)
-    for name in ("GOVSHARE_URL", "GOVSHARE_KEY_FILE"):
-        monkeypatch.delenv(name, raising=False)
-    runner = CliRunner()
-
-    def invoke(*args: str, input: str | None = None) -> tuple[int, str, str]:
-        result = runner.invoke(cli, list(args), input=input)
-        return result.exit_code, result.stdout, result.stderr
-
-    return invoke
+    return cli_run
 
 
 def test_cross_department_token_flow(run: Run, tmp_path: Path) -> None:

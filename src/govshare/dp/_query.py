@@ -349,8 +349,8 @@ class Query:
             codes, groups = encode_groups(self._frame if frame is None else frame, by, keys)
         else:
             codes, groups = np.zeros(len(self._frame), dtype=np.int64), pd.RangeIndex(1)
-        inside = np.flatnonzero(codes >= 0)
-        subset = len(inside) < len(codes)
+        subset = bool(len(codes)) and int(codes.min()) < 0  # rows outside the public keys
+        inside = np.flatnonzero(codes >= 0) if subset else np.zeros(0, dtype=np.intp)
         persons = self._units[inside] if subset else self._units
         group_codes = codes[inside] if subset else codes
         bounded = bound_contributions(

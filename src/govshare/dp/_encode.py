@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from govshare.dp._string_units import fixed_width_string_codes
 from govshare.exceptions import InputError
 
 __all__ = ["encode_groups", "encode_unit", "key_index", "values_of"]
@@ -23,6 +24,8 @@ def encode_unit(frame: pd.DataFrame, column: str) -> NDArray[np.int64]:
     if column not in frame.columns:
         raise InputError(f"the privacy unit column {column!r} is not in the frame")
     dense = _dense_integer_codes(frame[column])
+    if dense is None:  # pseudonyms and other fixed-width strings: partitioned, exact
+        dense = fixed_width_string_codes(frame[column])
     if dense is not None:
         return dense
     codes, _ = pd.factorize(frame[column], use_na_sentinel=True)

@@ -10,7 +10,6 @@ import datetime as dt
 import os
 import subprocess
 import sys
-from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -20,6 +19,7 @@ from hypothesis import strategies as st
 
 from govshare.crypto import SecretKey
 from govshare.pseudonym import Pseudonymiser, _codec, _resident_id
+from govshare.pseudonym._accel import Kernels
 from govshare.pseudonym._accel import native as loaded
 from govshare.pseudonym._resident_id import check_character
 
@@ -29,7 +29,7 @@ TAG = b"GS\x01\x01\x00\x00\x00"
 
 
 @pytest.fixture(scope="module")
-def native() -> ModuleType:
+def native() -> Kernels:
     if loaded is None:
         if os.environ.get("GOVSHARE_REQUIRE_NATIVE"):
             pytest.fail("GOVSHARE_REQUIRE_NATIVE is set but govshare.pseudonym._native is missing")
@@ -67,7 +67,7 @@ rows = st.lists(st.one_of(valid_text, near_miss, any_bytes, dated), min_size=1, 
 
 @given(rows)
 @settings(max_examples=300, deadline=None)
-def test_resident_ids_match_numpy(native: ModuleType, texts: list[str]) -> None:
+def test_resident_ids_match_numpy(native: Kernels, texts: list[str]) -> None:
     """Reason codes agree on every row; valid rows get the same block, invalid rows zeros."""
     matrix = _matrix(texts)
     codes, blocks = _resident_id._analyse_native(matrix)
@@ -78,7 +78,7 @@ def test_resident_ids_match_numpy(native: ModuleType, texts: list[str]) -> None:
     assert not blocks[~valid].any()
 
 
-def test_resident_ids_reason_precedence(native: ModuleType) -> None:
+def test_resident_ids_reason_precedence(native: Kernels) -> None:
     """Characters before birth date before check character, as in the NumPy code."""
     body = "11010519491231002"
     good = body + check_character(body)
@@ -97,7 +97,7 @@ def test_resident_ids_reason_precedence(native: ModuleType) -> None:
 )
 @settings(max_examples=200, deadline=None)
 def test_hex_rows_match_numpy(
-    native: ModuleType, prefix: bytes, k: int, valid: list[bool], seed: int
+    native: Kernels, prefix: bytes, k: int, valid: list[bool], seed: int
 ) -> None:
     """Prefix + hex per valid row and zeros elsewhere, for any prefix and digest length."""
     n = len(valid)
@@ -110,7 +110,7 @@ def test_hex_rows_match_numpy(
     assert got.tobytes() == want.tobytes()
 
 
-def test_buffer_sizes_are_checked(native: ModuleType) -> None:
+def test_buffer_sizes_are_checked(native: Kernels) -> None:
     """Mismatched buffers raise before any byte is written; read-only outputs are refused."""
     matrix = _matrix(["110105194912310021"] * 4)
     codes, blocks = np.empty(4, np.uint8), np.empty((3, 16), np.uint8)
@@ -129,7 +129,7 @@ def test_buffer_sizes_are_checked(native: ModuleType) -> None:
 
 
 def test_pseudonyms_identical_without_the_kernels(
-    native: ModuleType, monkeypatch: pytest.MonkeyPatch
+    native: Kernels, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The whole column path gives the same pseudonyms and report with the NumPy fallback."""
     ids = valid_ids(3000, seed=7)

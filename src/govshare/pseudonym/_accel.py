@@ -8,19 +8,35 @@ Set ``GOVSHARE_NO_NATIVE=1`` to use the NumPy code even where the kernels exist.
 from __future__ import annotations
 
 import os
-from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, cast
 
-__all__ = ["native"]
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
+    # NumPy's stubs declare the buffer protocol only on Python 3.12+, so name arrays too.
+    Bytes: TypeAlias = Buffer | npt.NDArray[Any]
+
+__all__ = ["Kernels", "native"]
 
 
-def _load() -> ModuleType | None:
+class Kernels(Protocol):
+    """What ``_native`` provides (see ``_native.c`` for the contracts)."""
+
+    def resident_ids(self, matrix: Bytes, codes: Bytes, blocks: Bytes, tag: bytes, /) -> None: ...
+
+    def hex_rows(self, prefix: bytes, digests: Bytes, valid: Bytes, out: Bytes, /) -> None: ...
+
+
+def _load() -> Kernels | None:
     if os.environ.get("GOVSHARE_NO_NATIVE", "") not in ("", "0"):
         return None
     try:
         from govshare.pseudonym import _native
     except ImportError:
         return None
-    return _native
+    return cast(Kernels, _native)
 
 
-native: ModuleType | None = _load()
+native: Kernels | None = _load()

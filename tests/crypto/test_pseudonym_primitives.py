@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import hmac as stdlib_hmac
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from govshare.crypto import (
     SecretKey,
@@ -114,3 +117,14 @@ def test_primitives_refuse_bad_keys_and_buffers() -> None:
         hmac_many("md5", aes, [b""])  # type: ignore[arg-type]
     with pytest.raises(InputError):
         siv_encrypt_many(SecretKey.from_bytes(bytes(16)), [b"x"])
+
+
+@given(
+    key_bytes=st.binary(min_size=16, max_size=64),
+    messages=st.lists(st.binary(max_size=200), max_size=20),
+)
+@settings(max_examples=100, deadline=None)
+def test_hmac_sha256_matches_the_standard_library(key_bytes: bytes, messages: list[bytes]) -> None:
+    """The built-in SHA-256 states give exactly the standard library's (OpenSSL) HMAC."""
+    want = [stdlib_hmac.new(key_bytes, m, "sha256").digest() for m in messages]
+    assert hmac_many("sha256", SecretKey.from_bytes(key_bytes), messages) == want

@@ -19,6 +19,8 @@ import pandas as pd
 import pyarrow as pa  # type: ignore[import-untyped]
 from numpy.typing import NDArray
 
+from govshare._arrow import large_strings, string_buffers
+
 __all__ = ["PARTITION_ROWS", "fixed_width_string_codes"]
 
 PARTITION_ROWS: Final = 1 << 16  # rows per partition: its hash table stays in the L2 cache
@@ -106,23 +108,16 @@ def _arrow_strings(series: pd.Series) -> bool:
 
 def _fixed_width_matrix(series: pd.Series) -> NDArray[np.uint8] | None:
     """The column's bytes as an ``(n, width)`` view when every value has that length."""
-    array = pa.array(series.array, from_pandas=True)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    array = large_strings(pa.array(series.array, from_pandas=True))
     if array.null_count:
         return None
-    if not pa.types.is_large_string(array.type):
-        array = array.cast(pa.large_string())
-    _, offsets_buf, data_buf = array.buffers()
+    offsets, data = string_buffers(array)
     n = len(array)
-    offsets = np.frombuffer(offsets_buf, dtype=np.int64, count=array.offset + n + 1)
-    offsets = offsets[array.offset :]
     width = int(offsets[1] - offsets[0])
     if width < 8 or int(offsets[-1] - offsets[0]) != n * width:
         return None
     if not bool((np.diff(offsets) == width).all()):
         return None
-    data = np.frombuffer(data_buf, dtype=np.uint8)
     first = int(offsets[0])
     return data[first : first + n * width].reshape(n, width)
 

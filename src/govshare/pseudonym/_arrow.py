@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
+from govshare._arrow import large_strings, string_buffers
 from govshare.exceptions import InputError
 
 __all__ = [
@@ -51,7 +52,7 @@ def from_series(series: pd.Series) -> Column:
         if array is not None and (
             pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
         ):
-            return Column(_large(array), not_string)
+            return Column(large_strings(array), not_string)
         if array is not None and pa.types.is_null(array.type):
             return Column(pa.nulls(n, pa.large_string()), not_string)
     # Mixed or non-string values: the slow, per-element path (never taken for string columns).
@@ -61,26 +62,6 @@ def from_series(series: pd.Series) -> Column:
     not_string = present & ~is_str
     kept = [v if ok else None for v, ok in zip(values.tolist(), is_str.tolist(), strict=True)]
     return Column(pa.array(kept, type=pa.large_string()), not_string)
-
-
-def _large(array: pa.Array | pa.ChunkedArray) -> pa.LargeStringArray:
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
-    if not pa.types.is_large_string(array.type):
-        array = array.cast(pa.large_string())
-    return array
-
-
-def buffers(values: pa.LargeStringArray) -> tuple[npt.NDArray[np.int64], U8]:
-    """The offsets (``n + 1``, absolute into data) and data bytes of *values*, as NumPy views."""
-    _, offsets_buf, data_buf = values.buffers()
-    n = len(values)
-    offsets = np.frombuffer(offsets_buf, dtype=np.int64, count=values.offset + n + 1)
-    offsets = offsets[values.offset :]
-    data = (
-        np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
-    )
-    return offsets, data
 
 
 def present_mask(values: pa.Array) -> Bool:
@@ -96,7 +77,7 @@ def fixed_width(values: pa.LargeStringArray, width: int) -> tuple[U8, Bool]:
     Other rows hold zeros. When every row has that length the matrix is a zero-copy view of
     the data buffer.
     """
-    offsets, data = buffers(values)
+    offsets, data = string_buffers(values)
     n = len(values)
     lengths = np.diff(offsets)
     fits = lengths == width

@@ -7,6 +7,7 @@ Set ``GOVSHARE_NO_NATIVE=1`` to use the NumPy code even where the kernels exist.
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, cast
 
@@ -22,7 +23,7 @@ __all__ = ["Kernels", "native"]
 
 
 class Kernels(Protocol):
-    """What ``_native`` provides (see ``_native.c`` for the contracts)."""
+    """The typed face of ``_native`` (its one declaration; ``_native.c`` has the contracts)."""
 
     def resident_ids(self, matrix: Bytes, codes: Bytes, blocks: Bytes, tag: bytes, /) -> None: ...
 
@@ -32,11 +33,11 @@ class Kernels(Protocol):
 def _load() -> Kernels | None:
     if os.environ.get("GOVSHARE_NO_NATIVE", "") not in ("", "0"):
         return None
-    try:
-        from govshare.pseudonym import _native
+    try:  # by name: the compiled module has no Python source for type checkers to read
+        module = importlib.import_module("govshare.pseudonym._native")
     except ImportError:
         return None
-    return cast(Kernels, _native)
+    return cast(Kernels, module)
 
 
 native: Kernels | None = _load()

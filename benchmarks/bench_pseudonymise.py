@@ -12,6 +12,7 @@ Usage: ``python benchmarks/bench_pseudonymise.py [--small]``; prints one JSON ob
 from __future__ import annotations
 
 import argparse
+import hashlib
 import hmac
 import json
 import sys
@@ -19,6 +20,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
+from statistics import median
 
 import pyarrow as pa
 
@@ -26,9 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.pseudonym._ids import valid_ids
 
-from govshare.crypto import SecretKey
+from govshare.crypto import SecretKey, _prf
 from govshare.pseudonym import Pseudonymiser, _codec, _resident_id
 from govshare.pseudonym._accel import native
+
+SHA256_STATES = _prf._SHA256
 
 
 def best(
@@ -78,6 +82,16 @@ def main() -> None:
     t_numpy = best(lambda: default.pseudonymise(ids), repeat)
     _resident_id.native = _codec.native = native
     result["default_numpy_fallback_rows_per_s"] = round(n / t_numpy)
+    # HMAC-SHA256 over CPython's built-in SHA-256 states (the default) vs OpenSSL's, interleaved.
+    hmac_ps = Pseudonymiser(root, domain="hrss", scheme="hmac-sha256")
+    builtin_states, openssl_states = [], []
+    for _ in range(repeat):
+        builtin_states.append(best(lambda: hmac_ps.pseudonymise(ids), 1))
+        _prf._SHA256 = hashlib.sha256
+        openssl_states.append(best(lambda: hmac_ps.pseudonymise(ids), 1))
+        _prf._SHA256 = SHA256_STATES
+    result["hmac-sha256_builtin_states_median_rows_per_s"] = round(n / median(builtin_states))
+    result["hmac-sha256_openssl_states_median_rows_per_s"] = round(n / median(openssl_states))
     for scheme in ("sm4-prp", "hmac-sha256", "hmac-sm3", "aes-siv"):
         ps = Pseudonymiser(root, domain="hrss", scheme=scheme)  # type: ignore[arg-type]
         result[f"{scheme}_rows_per_s"] = round(n / best(lambda ps=ps: ps.pseudonymise(ids), 1))

@@ -9,8 +9,8 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(
-            "govshare.pseudonym._native",
-            sources=["src/govshare/pseudonym/_native.c"],
+            "govshare.identifiers._native",
+            sources=["src/govshare/identifiers/_native.c"],
             extra_compile_args=["-O3", "-std=c11", "-Wall", "-Wextra"],
             optional=True,
         )

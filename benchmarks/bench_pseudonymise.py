@@ -26,11 +26,12 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.pseudonym._ids import valid_ids
+from tests.identifiers._ids import valid_ids
 
 from govshare.crypto import SecretKey, _prf
-from govshare.pseudonym import Pseudonymiser, _codec, _resident_id
-from govshare.pseudonym._accel import native
+from govshare.identifiers import _packed, _resident_id
+from govshare.identifiers._accel import native
+from govshare.pseudonym import Pseudonymiser
 
 SHA256_STATES = _prf._SHA256
 
@@ -78,9 +79,9 @@ def main() -> None:
     result["cpu_ratio_default_vs_baseline"] = round(cpu_base / cpu_default, 1)
     # The same scheme with the NumPy fallback (what runs where the C kernels were not built).
     result["native_kernels"] = native is not None
-    _resident_id.native = _codec.native = None
+    _resident_id.native = _packed.native = None
     t_numpy = best(lambda: default.pseudonymise(ids), repeat)
-    _resident_id.native = _codec.native = native
+    _resident_id.native = _packed.native = native
     result["default_numpy_fallback_rows_per_s"] = round(n / t_numpy)
     # HMAC-SHA256 over CPython's built-in SHA-256 states (the default) vs OpenSSL's, interleaved.
     hmac_ps = Pseudonymiser(root, domain="hrss", scheme="hmac-sha256")

@@ -14,7 +14,10 @@ Every exception govshare raises on purpose derives from :class:`GovShareError`.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
+
+import wrapt
 
 from govshare._version import __version__
 from govshare._workspace import Workspace, open_audit_log
@@ -68,6 +71,15 @@ _LAZY = {
     "ValidationReport": "govshare.pseudonym",
     "pseudonymise": "govshare.pseudonym",
 }
+
+
+def _register_accessor(_pandas: ModuleType) -> None:
+    import govshare.pandas  # noqa: F401  (importing it registers df.govshare)
+
+
+# df.govshare exists as soon as both govshare and pandas are imported, in either order,
+# without `import govshare` importing pandas.
+wrapt.register_post_import_hook(_register_accessor, "pandas")
 
 
 def __getattr__(name: str) -> Any:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -12,13 +13,12 @@ from sqlalchemy import Connection, select
 
 from govshare._clock import Clock, SystemClock, utc_iso
 from govshare._version import __version__
-from govshare.audit import AuditLog
-from govshare.audit._note import parse_verifier_key, verifier_key_string
+from govshare.audit import AuditLog, parse_verifier_key, verifier_key_string
 from govshare.crypto import ScryptParams, VerifyKey
-from govshare.exceptions import InputError, KeyStoreError, StorageError
+from govshare.exceptions import GovShareError, InputError, KeyStoreError, StorageError
 from govshare.keys import KeyRing
-from govshare.storage import Store
-from govshare.storage._tables import workspace_meta
+from govshare.storage import Store, workspace_meta
+from govshare.types import check_department
 
 if TYPE_CHECKING:  # [pseudonym] types of the lazily imported capability
     from govshare.pseudonym import Kind, Pseudonymiser, SchemeName
@@ -31,7 +31,6 @@ if TYPE_CHECKING:  # [dp] types of the lazily imported capability
 __all__ = ["KEY_FILE_ENV", "Workspace", "open_audit_log"]
 
 KEY_FILE_ENV: Final = "GOVSHARE_KEY_FILE"
-_DEPARTMENT = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
 class Workspace:
@@ -88,8 +87,8 @@ class Workspace:
             StorageError: the store cannot be opened (:class:`~govshare.StoreUnavailable`,
                 :class:`~govshare.SchemaTooNew`).
         """
-        if department is not None and not _DEPARTMENT.match(department):
-            raise InputError("department ids are lower-case letters, digits and hyphens (max 63)")
+        if department is not None:
+            check_department(department)
         clock = clock or SystemClock()
         store = Store.open(url, schema=schema)
         try:
@@ -279,6 +278,32 @@ class Workspace:
         )
 
     # -- end of capabilities ----------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One store transaction that several operations join by passing ``conn=`` to each.
+
+        Everything written inside commits together when the block ends normally, or rolls back
+        together when it raises, e.g. a token use, a budget charge and their audit events::
+
+            with ws.transaction() as tx:
+                grant = ws.tokens.verify(token, audience=…, purpose=…, conn=tx)
+                ws.budgets.charge(…, conn=tx)
+
+        A refusal raised inside the block (a token refused, say) cannot be recorded in the
+        transaction that is rolling back; its audit events ride on the exception's
+        ``pending_audit`` and are recorded here, in their own transaction, after the rollback.
+
+        Raises:
+            StoreUnavailable: the database stopped answering.
+        """
+        try:
+            with self.store.transaction() as conn:
+                yield conn
+        except GovShareError as exc:
+            for type_, data in exc.pending_audit:
+                self.audit.record(type_, data)
+            raise
 
     @property
     def origin(self) -> str:

@@ -41,6 +41,8 @@ The tree::
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "AudienceMismatch",
     "BudgetExceeded",
@@ -73,7 +75,15 @@ __all__ = [
 
 
 class GovShareError(Exception):
-    """Root of every error govshare raises on purpose."""
+    """Root of every error govshare raises on purpose.
+
+    ``pending_audit`` holds audit events (``(type, data)`` pairs) that an operation run in the
+    caller's transaction (``conn=…``) could not write, because that transaction is about to roll
+    back: a refused token, say. Whoever owns the transaction records them after the rollback;
+    :meth:`govshare.Workspace.transaction` does so itself.
+    """
+
+    pending_audit: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
 class InputError(GovShareError, ValueError):

@@ -6,11 +6,15 @@ the call site. Each function documents what it exposes and why you might need it
 
 from __future__ import annotations
 
-from govshare.crypto import SECRET_ACCESS, SecretAccess, SigningKey
-from govshare.crypto._secret import require_secret_access
+from typing import Final
+
+from govshare.crypto import SecretAccess, SigningKey
 from govshare.keys import KeyRing
 
 __all__ = ["SECRET_ACCESS", "SecretAccess", "export_pseudonym_root_key", "export_signing_key"]
+
+SECRET_ACCESS: Final = SecretAccess()
+"""The capability that export functions require (the one instance of :class:`SecretAccess`)."""
 
 
 def export_signing_key(ring: KeyRing, access: SecretAccess) -> bytes:
@@ -22,7 +26,6 @@ def export_signing_key(ring: KeyRing, access: SecretAccess) -> bytes:
         PermissionError: *access* is not ``SECRET_ACCESS``.
         KeyNotFound: the ring has no active signing key.
     """
-    require_secret_access(access)
     key: SigningKey = ring.signing_key()
     return key.private_bytes(access)
 
@@ -40,5 +43,4 @@ def export_pseudonym_root_key(
         PermissionError: *access* is not ``SECRET_ACCESS``.
         KeyNotFound: no such (active) version of the root key.
     """
-    require_secret_access(access)
     return ring.secret_key("pseudonym-root", version).export(access)

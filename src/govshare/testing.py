@@ -1,17 +1,23 @@
-"""Test doubles for your own tests: a frozen clock and throw-away workspaces.
+"""Test doubles for your own tests: a frozen clock, throw-away workspaces, repeatable DP noise.
 
-Everything here is for tests only: the workspaces use a cheap key-file KDF and a fixed passphrase.
+**WARNING:** everything here is for tests only. The workspaces use a cheap key-file KDF and a fixed
+passphrase, and :func:`deterministic_noise` makes differential-privacy releases predictable (not
+private); it warns (:class:`PredictableNoiseWarning`) every time it is used.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
+import numpy as np
+
 from govshare._clock import ensure_aware
+from govshare._noise import TEST_GENERATOR
 from govshare._workspace import Workspace
 from govshare.crypto import ScryptParams
 
@@ -19,6 +25,7 @@ __all__ = [
     "TEST_PASSPHRASE",
     "TEST_SCRYPT",
     "FrozenClock",
+    "PredictableNoiseWarning",
     "deterministic_noise",
     "temporary_workspace",
 ]
@@ -78,14 +85,27 @@ def temporary_workspace(
     )
 
 
+class PredictableNoiseWarning(UserWarning):
+    """DP noise is being drawn from a seed: releases inside the block are NOT private."""
+
+
 @contextmanager
 def deterministic_noise(seed: int) -> Iterator[None]:
-    """Repeatable differential-privacy noise inside the block, for tests only.
+    """**Tests only:** repeatable differential-privacy noise inside the block.
 
-    Outside this block every DP draw comes from the operating system's CSPRNG and no public API
-    takes a seed: a seeded release is predictable, hence not private.
+    Anyone who knows the seed can subtract the noise, so a release made inside the block is not
+    private. Entering the block warns with :class:`PredictableNoiseWarning` (silence it in your
+    test configuration, never in production). Outside the block every DP draw comes from the
+    operating system's CSPRNG, and no public API takes a seed.
     """
-    from govshare.dp._rng import deterministic_noise as _deterministic
-
-    with _deterministic(seed):
+    warnings.warn(
+        "govshare.testing.deterministic_noise: DP noise is predictable from the seed; releases "
+        "made inside this block are not private (tests only)",
+        PredictableNoiseWarning,
+        stacklevel=3,
+    )
+    token = TEST_GENERATOR.set(np.random.Generator(np.random.PCG64(seed)))
+    try:
         yield
+    finally:
+        TEST_GENERATOR.reset(token)

@@ -54,3 +54,42 @@ def test_cache_holds_no_raw_identifier_and_no_pickle(subjects: SubjectPseudonyms
 def test_workspace_registry_is_built_once(sqlite_workspace: Workspace) -> None:
     """ws.consents returns the same registry object on every access."""
     assert sqlite_workspace.consents is sqlite_workspace.consents
+
+
+class _KeyedDouble:
+    """A stand-in registry pseudonymiser: any object with the protocol's members will do."""
+
+    prefix = "tt1."
+
+    def pseudonymise_one(self, value: str) -> str:
+        import hashlib
+
+        from govshare.identifiers import normalise_resident_id
+
+        number = normalise_resident_id(value)
+        if number is None:
+            raise InputError("invalid")
+        return self.prefix + hashlib.sha256(b"k" + number.encode()).hexdigest()[:32]
+
+    def pseudonymise(self, values: pd.Series, *, invalid: str = "raise") -> pd.Series:
+        out = []
+        for v in values:
+            try:
+                out.append(self.pseudonymise_one(v) if isinstance(v, str) else None)
+            except InputError:
+                out.append(None)
+        return pd.Series(out, index=values.index, dtype="str")
+
+
+def test_the_registry_pseudonymiser_is_injected() -> None:
+    """Consent names subjects with whatever pseudonymiser it is given, and refuses non-ones."""
+    from govshare.consent import RegistryPseudonymiser
+
+    double = _KeyedDouble()
+    assert isinstance(double, RegistryPseudonymiser)
+    names = SubjectPseudonyms(double)
+    raw = resident_id(9)
+    assert names.one(raw) == double.pseudonymise_one(raw)
+    assert names.many(pd.Series([raw])).iloc[0] == names.one(raw)
+    with pytest.raises(InputError, match="pseudonymiser"):
+        SubjectPseudonyms(object())  # type: ignore[arg-type]

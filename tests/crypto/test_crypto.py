@@ -8,7 +8,6 @@ import pickle
 import pytest
 
 from govshare.crypto import (
-    SECRET_ACCESS,
     ScryptParams,
     SigningKey,
     VerifyKey,
@@ -17,6 +16,7 @@ from govshare.crypto import (
     seal,
 )
 from govshare.exceptions import InputError, KeyFileCorrupted, WrongPassphrase
+from govshare.hazmat import SECRET_ACCESS
 
 # RFC 8032 section 7.1, TEST 1 (empty message).
 RFC8032_SECRET = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from govshare import Workspace
 from govshare.dp import MemoryLedger, StoreLedger
-from govshare.dp._ledger import delta_units, epsilon_units
+from govshare.dp._units import delta_units, epsilon_units
 from govshare.exceptions import BudgetExceeded, InputError
 
 

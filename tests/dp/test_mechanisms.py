@@ -17,7 +17,7 @@ from govshare.dp._mechanisms import (
     exponential_quantile,
     partition_threshold,
 )
-from govshare.dp._rng import deterministic_noise
+from govshare.testing import deterministic_noise
 
 
 def _pmf(x: np.ndarray, scale: float) -> np.ndarray:
@@ -125,7 +125,7 @@ def test_deterministic_noise_is_scoped_to_its_block() -> None:
     with deterministic_noise(5):
         again = discrete_laplace(50, 3.0)
     assert (first == again).all()
-    assert _rng._TEST_GENERATOR.get() is None
+    assert _rng.seeded_generator() is None
 
 
 def test_uniforms_are_never_zero() -> None:

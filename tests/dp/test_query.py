@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from govshare.dp import DPResult, MemoryLedger, Preview, Query
-from govshare.dp._rng import deterministic_noise
 from govshare.exceptions import BudgetExceeded, InputError
+from govshare.testing import deterministic_noise
 
 
 @pytest.fixture

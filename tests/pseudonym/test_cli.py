@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from govshare.cli import cli
 from govshare.hazmat import SECRET_ACCESS, export_pseudonym_root_key
 from govshare.testing import TEST_PASSPHRASE, temporary_workspace
-from tests.pseudonym._ids import valid_ids
+from tests.identifiers._ids import valid_ids
 
 
 @pytest.fixture

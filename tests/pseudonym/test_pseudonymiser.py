@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from govshare.crypto import SecretKey
 from govshare.exceptions import InputError, KeyNotFound
 from govshare.pseudonym import SCHEMES, Pseudonymiser, pseudonymise
-from tests.pseudonym._ids import valid_ids
+from tests.identifiers._ids import valid_ids
 
 ROOT = SecretKey.from_bytes(bytes(range(32)))
 PRP_SCHEMES = ["aes-prp", "sm4-prp"]

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from govshare import Workspace
 from govshare.exceptions import InputError, IntegrityError, KeyNotFound
 from govshare.pseudonym import ROOT_KEY, Pseudonymiser
-from tests.pseudonym._ids import valid_ids
+from tests.identifiers._ids import valid_ids
 
 IDS = valid_ids(100, seed=5)
 

@@ -151,7 +151,7 @@ def test_fast_sqlite_reads_match_sqlalchemy(tmp_path: Path) -> None:
     """On SQLite, Store.query's DBAPI path returns what SQLAlchemy returns, by index and name."""
     from sqlalchemy import bindparam, literal, select, union_all
 
-    from govshare.storage._tables import workspace_meta as meta
+    from govshare.storage import workspace_meta as meta
 
     with Store.open(f"sqlite:///{tmp_path / 'q.db'}") as store:
         with store.transaction() as conn:

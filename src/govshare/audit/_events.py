@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -11,21 +10,11 @@ import rfc8785
 from pydantic import AwareDatetime, Field, JsonValue, field_validator, model_validator
 
 from govshare._models import Record
+from govshare.identifiers import looks_like_identifier
 
-__all__ = ["AuditEvent", "AuditRecord", "entry_bytes", "looks_like_identifier"]
+__all__ = ["AuditEvent", "AuditRecord", "entry_bytes"]
 
 EVENT_TYPE = r"^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$"
-
-# Raw personal identifiers that must never reach the log: resident ID numbers (GB 11643, 18 or
-# legacy 15 digits) and mainland mobile numbers, standing alone between non-alphanumerics.
-_IDENTIFIER = re.compile(
-    r"(?<![0-9A-Za-z])(?:\d{17}[0-9Xx]|\d{15}|(?:\+?86|0086)?[-\s]?1[3-9]\d{9})(?![0-9A-Za-z])"
-)
-
-
-def looks_like_identifier(text: str) -> bool:
-    """Whether *text* contains something shaped like a resident ID or mobile number."""
-    return _IDENTIFIER.search(text) is not None
 
 
 def _strings(value: Any) -> Iterable[str]:

@@ -30,10 +30,10 @@ from govshare.audit._proofs import (
     SignedCheckpoint,
     VerifyReport,
 )
+from govshare.audit._tables import audit_checkpoints, audit_entries, audit_head, audit_nodes
 from govshare.crypto import SigningKey, VerifyKey
 from govshare.exceptions import InputError
 from govshare.storage import Store
-from govshare.storage._tables import audit_checkpoints, audit_entries, audit_head, audit_nodes
 
 __all__ = ["AuditLog"]
 

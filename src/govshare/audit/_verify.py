@@ -20,9 +20,9 @@ from govshare.audit._merkle import (
     verify_consistency,
 )
 from govshare.audit._proofs import SignedCheckpoint, VerifyReport
+from govshare.audit._tables import audit_entries, audit_head, audit_nodes
 from govshare.crypto import VerifyKey
 from govshare.exceptions import InputError, LogTampered, SignatureError
-from govshare.storage._tables import audit_entries, audit_head, audit_nodes
 
 __all__ = ["verify_stored_log"]
 

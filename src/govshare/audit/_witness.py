@@ -15,9 +15,9 @@ from sqlalchemy import Connection, select
 from govshare.audit._merkle import verify_consistency
 from govshare.audit._note import cosign
 from govshare.audit._proofs import ConsistencyProof, SignedCheckpoint
+from govshare.audit._tables import audit_witnessed
 from govshare.crypto import SigningKey, VerifyKey
 from govshare.exceptions import IntegrityError, ProofError
-from govshare.storage._tables import audit_witnessed
 
 __all__ = ["check_consistent", "witness"]
 

@@ -8,9 +8,8 @@ from typing import TextIO
 
 import click
 
-from govshare._workspace import Workspace, open_audit_log
-from govshare.audit import AuditLog, SignedCheckpoint
-from govshare.audit._note import parse_verifier_key
+from govshare import Workspace, open_audit_log
+from govshare.audit import AuditLog, SignedCheckpoint, parse_verifier_key, verifier_key_string
 from govshare.cli._common import db_option
 from govshare.exceptions import InputError
 
@@ -110,8 +109,6 @@ def export(url: str, output: TextIO) -> None:
 @db_option
 def public_key(url: str) -> None:
     """Print the log's verifier key (hand it to auditors and witnesses)."""
-    from govshare.audit._note import verifier_key_string
-
     with open_audit_log(url) as log:
         click.echo(verifier_key_string(log.origin, log.verify_key))
 
@@ -144,8 +141,6 @@ def _event(rec: object) -> dict[str, object]:
 
 
 def _export(log: AuditLog, out: TextIO) -> None:
-    from govshare.audit._note import verifier_key_string
-
     size = log.size()
     header = {
         "format": "govshare-audit-export/1",

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from govshare._workspace import Workspace
+from govshare import Workspace
 from govshare.cli._common import EXIT_CHECK_FAILED, db_option
 from govshare.exceptions import InputError
 

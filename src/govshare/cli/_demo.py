@@ -7,13 +7,13 @@ from pathlib import Path
 
 import click
 
-from govshare._workspace import Workspace
+from govshare import Workspace
 from govshare.crypto import ScryptParams
+from govshare.identifiers import check_character
 
 __all__ = ["run_demo"]
 
 _DISTRICTS = ("dongcheng", "xicheng", "chaoyang", "haidian")
-_WEIGHTS = [2 ** (17 - i) % 11 for i in range(17)]
 
 
 def run_demo(ws: Workspace, passphrase: str, scrypt: ScryptParams | None = None) -> None:
@@ -48,8 +48,7 @@ def _residents() -> object:
     ids = []
     for i in range(40):
         body = f"1101{1 + i % 8:02d}{1950 + i:04d}{1 + i % 12:02d}{1 + i % 28:02d}{100 + i:03d}"
-        total = sum(int(c) * w for c, w in zip(body, _WEIGHTS, strict=True))
-        ids.append(body + "10X98765432"[total % 11])
+        ids.append(body + check_character(body))
     ids.append("11010119900307123")  # one digit short: reported, never pseudonymised
     return pd.DataFrame(
         {

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from govshare._workspace import Workspace
+from govshare import Workspace
 from govshare.cli._common import db_option
 from govshare.exceptions import InputError
 

@@ -7,7 +7,7 @@ from typing import TextIO
 
 import click
 
-from govshare._workspace import Workspace
+from govshare import Workspace
 from govshare.cli._common import db_option
 
 __all__ = ["keys"]

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import click
 
-from govshare._workspace import Workspace
+from govshare import Workspace
 from govshare.cli._common import db_option
-from govshare.pseudonym import SCHEMES
-from govshare.pseudonym._files import pseudonymise_file
-from govshare.pseudonym._kinds import KINDS
+from govshare.identifiers import KINDS
+from govshare.pseudonym import SCHEMES, pseudonymise_file
 
 __all__ = ["pseudonymise"]
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import click
 
-from govshare._workspace import Workspace
+from govshare import Workspace
 from govshare.cli._common import EXIT_CHECK_FAILED, db_option
 from govshare.exceptions import InputError, InvalidToken
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from govshare._workspace import Workspace
+from govshare import Workspace
 from govshare.cli._common import db_option
 from govshare.cli._demo import run_demo
 from govshare.exceptions import KeyStoreError

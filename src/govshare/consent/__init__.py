@@ -27,7 +27,7 @@ from govshare.consent._models import (
 )
 from govshare.consent._registry import ConsentRegistry
 from govshare.consent._schema import consent_record_schema
-from govshare.consent._subjects import SubjectPseudonyms
+from govshare.consent._subjects import RegistryPseudonymiser, SubjectPseudonyms
 from govshare.consent._vocabulary import Term, TermKind, Vocabulary
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "Notice",
     "Reason",
     "Recipient",
+    "RegistryPseudonymiser",
     "StatutoryBasis",
     "SubjectExport",
     "SubjectPseudonyms",

@@ -16,7 +16,7 @@ from govshare.consent._models import ConsentRecord, ConsentType, Guardian, Recip
 from govshare.consent._subjects import SubjectPseudonyms
 from govshare.consent._vocabulary import CONSENT, MINOR_CATEGORY, TermKind, Vocabulary
 from govshare.exceptions import ConsentError, InputError
-from govshare.pseudonym import normalise_resident_ids
+from govshare.identifiers import normalise_resident_ids
 
 __all__ = ["GrantRules", "build_record", "new_record_id", "under_14"]
 

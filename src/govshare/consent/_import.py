@@ -20,7 +20,7 @@ import pandas as pd
 from govshare._models import build
 from govshare.consent._models import ConsentRecord, ImportProblem, Notice
 from govshare.exceptions import ConsentError, GovShareError, InputError
-from govshare.pseudonym import is_valid_resident_id
+from govshare.identifiers import is_valid_resident_id
 
 __all__ = ["COLUMNS", "REQUIRED", "read_rows", "validate_rows"]
 

@@ -9,7 +9,7 @@ from typing import Annotated, Final, Literal
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from govshare._models import Record
-from govshare.consent._vocabulary import CODE_PATTERN
+from govshare.types import Code, DepartmentId
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -30,10 +30,8 @@ __all__ = [
 
 SCHEMA_VERSION: Final = "govshare-consent/1"
 
-Code = Annotated[str, Field(pattern=CODE_PATTERN, max_length=64)]
 Codes = Annotated[tuple[Code, ...], Field(min_length=1, max_length=64)]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
-Department = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 RecordId = Annotated[str, Field(pattern=r"^cr-[0-9a-f]{32}$")]
 Pseudonym = Annotated[str, Field(min_length=16, max_length=200, pattern=r"^[A-Za-z0-9:._-]+$")]
 ConsentType = Literal["separate", "written", "explicit"]
@@ -77,7 +75,7 @@ class Guardian(Record):
 class Recipient(Record):
     """The processor the information is provided to (PIPL Art. 23: name, contact, purpose, method, categories)."""
 
-    id: Department
+    id: DepartmentId
     name: Text
     contact: Annotated[str, Field(max_length=500)] | None = None
     purposes: Codes
@@ -101,7 +99,7 @@ class ConsentRecord(Record):
     subject: Pseudonym
     minor: bool = False
     guardian: Guardian | None = None
-    controller: Department
+    controller: DepartmentId
     recipients: Annotated[tuple[Recipient, ...], Field(min_length=1, max_length=1)]
     purposes: Codes
     legal_basis: Code
@@ -203,7 +201,7 @@ class StatutoryBasis(Record):
     """
 
     basis_id: Annotated[str, Field(pattern=r"^sb-[0-9a-f]{32}$")]
-    recipient: Department
+    recipient: DepartmentId
     purpose: Code
     categories: Codes
     legal_basis: Code

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -401,11 +402,14 @@ class ConsentRegistry:
         purpose: str,
         categories: Sequence[str],
         at: datetime | None = None,
+        conn: Connection | None = None,
     ) -> Decision:
         """Whether *categories* of *subject* may be provided to *recipient* for *purpose* at *at*.
 
         A statutory basis in force for the recipient, purpose and categories allows without
-        consent; otherwise the subject's records are checked (see :class:`Reason`).
+        consent; otherwise the subject's records are checked (see :class:`Reason`). With *conn*
+        the registry is read inside the caller's transaction (so the decision and what the
+        caller then writes rest on one view of the store).
 
         Raises:
             InputError: *subject* is not a valid resident ID number, or a code is unknown.
@@ -415,7 +419,12 @@ class ConsentRegistry:
         pseudonym = self._pseudonyms.one(subject)
         when = from_us(req.at_us)
         facts, statutory = facts_for_subject(
-            self._store, pseudonym, req.at_us, recipient=req.recipient, purpose=req.purpose
+            self._store,
+            pseudonym,
+            req.at_us,
+            recipient=req.recipient,
+            purpose=req.purpose,
+            conn=conn,
         )
         bases = sorted(b for b in statutory if req.categories <= b[3])
         if bases:
@@ -449,12 +458,14 @@ class ConsentRegistry:
         purpose: str,
         categories: Sequence[str],
         at: datetime | None = None,
+        conn: Connection | None = None,
     ) -> FilterResult:
         """The rows of *df* that may be provided, decided as :meth:`check` would decide each row.
 
         Vectorised: the subject column is pseudonymised once per distinct value and joined with the
         registry's state at *at*. Rows with a missing or invalid resident ID are excluded as
-        ``invalid-subject``. *df* is not modified.
+        ``invalid-subject``. *df* is not modified. With *conn* the registry is read inside the
+        caller's transaction.
 
         Raises:
             InputError: *df* is not a DataFrame, *subject_column* is missing, or a code is unknown.
@@ -465,9 +476,9 @@ class ConsentRegistry:
         if subject_column not in df.columns:
             raise InputError(f"the DataFrame has no column {subject_column!r}")
         req = self._request(recipient, purpose, categories, at)
-        with self._store.read() as conn:
-            basis = self._statutory(conn, req)
-            state = load_state(conn, req.at_us) if basis is None else pd.DataFrame()
+        with nullcontext(conn) if conn is not None else self._store.read() as reading:
+            basis = self._statutory(reading, req)
+            state = load_state(reading, req.at_us) if basis is None else pd.DataFrame()
         codes = row_reasons(df[subject_column], self._pseudonyms, state, req, basis)
         series, keep, by_reason = summarise(codes, df.index)
         report = FilterReport(

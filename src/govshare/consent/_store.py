@@ -198,16 +198,26 @@ StatutoryFacts = tuple[int, str, str, frozenset[str]]
 
 
 def facts_for_subject(
-    store: Store, subject: str, at_us: int, *, recipient: str, purpose: str
+    store: Store,
+    subject: str,
+    at_us: int,
+    *,
+    recipient: str,
+    purpose: str,
+    conn: Connection | None = None,
 ) -> tuple[list[RecordFacts], list[StatutoryFacts]]:
-    """In one statement (atomic on its own, see :meth:`Store.query`): the facts of every record of *subject* granted by *at_us* (with events up to
+    """In one statement (atomic on its own, see :meth:`Store.query`; or inside *conn*'s
+    transaction): the facts of every record of *subject* granted by *at_us* (with events up to
     *at_us* applied), and the statutory bases for *recipient* and *purpose* in force at *at_us* as
     ``(from_us, basis_id, legal_basis, categories)``.
     """
     params = {"subject": subject, "at_us": at_us, "recipient": recipient, "purpose": purpose}
     grouped: dict[str, list[Any]] = {}
     statutory: list[StatutoryFacts] = []
-    rows = sorted(store.query(_CHECK_QUERY, params), key=lambda r: (r.at_us, r.seq))
+    found = (
+        store.query(_CHECK_QUERY, params) if conn is None else conn.execute(_CHECK_QUERY, params)
+    )
+    rows = sorted(found, key=lambda r: (r.at_us, r.seq))
     for row in rows:
         if row.kind == "statutory":
             categories = split_codes(row.categories)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, Text, text
 
-from govshare.storage._tables import metadata
+from govshare.storage import metadata
 
 __all__ = [
     "consent_events",

@@ -9,7 +9,6 @@ added by configuration; codes it does not know are refused.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any, Final, Literal
 
@@ -17,6 +16,7 @@ from pydantic import Field
 
 from govshare._models import Record, build
 from govshare.exceptions import InputError
+from govshare.types import CODE_PATTERN, Code, matches
 
 __all__ = ["DPV", "DPV_PD", "TERM_KINDS", "Term", "TermKind", "Vocabulary"]
 
@@ -25,11 +25,8 @@ DPV_PD: Final = "https://w3id.org/dpv/pd#"
 
 TermKind = Literal["purpose", "category", "legal-basis"]
 TERM_KINDS: Final[tuple[TermKind, ...]] = ("purpose", "category", "legal-basis")
-CODE_PATTERN: Final = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 CONSENT: Final = "consent"
 MINOR_CATEGORY: Final = "minor-information"
-
-Code = Annotated[str, Field(pattern=CODE_PATTERN, max_length=64)]
 
 
 class Term(Record):
@@ -359,6 +356,6 @@ class Vocabulary:
 
 def _show(code: object) -> str:
     # Codes are short public strings; anything long or odd is not echoed (it may be personal data).
-    if isinstance(code, str) and re.fullmatch(CODE_PATTERN, code) and len(code) <= 64:
+    if isinstance(code, str) and matches(CODE_PATTERN, code, max_length=64):
         return repr(code)
     return "(not shown)"

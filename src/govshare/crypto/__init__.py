@@ -3,6 +3,9 @@
 Small, boring and tested against published vectors: Ed25519 handles, passphrase sealing
 (scrypt + AES-256-GCM), SHA-256, and the pseudonym primitives (single-block AES/SM4 PRPs,
 HMAC-SHA256/HMAC-SM3, AES-SIV).
+
+Key handles never show their material; exporting it takes the ``SECRET_ACCESS`` capability,
+which lives in :mod:`govshare.hazmat` so that every export is a visible, deliberate call.
 """
 
 from __future__ import annotations
@@ -18,13 +21,12 @@ from govshare.crypto._prf import (
 )
 from govshare.crypto._random import random_bytes
 from govshare.crypto._sealed import ScryptParams, new_salt, open_sealed, seal
-from govshare.crypto._secret import SECRET_ACCESS, SecretAccess
+from govshare.crypto._secret import SecretAccess, refuse_pickle
 from govshare.crypto._secret_key import SecretKey
 from govshare.crypto._siv import siv_decrypt_many, siv_encrypt_many
 
 __all__ = [
     "BLOCK_SIZE",
-    "SECRET_ACCESS",
     "BlockCipher",
     "HmacDigest",
     "ScryptParams",
@@ -38,6 +40,7 @@ __all__ = [
     "prp_decrypt_blocks",
     "prp_encrypt_blocks",
     "random_bytes",
+    "refuse_pickle",
     "seal",
     "siv_decrypt_many",
     "siv_encrypt_many",

@@ -10,8 +10,8 @@ __all__ = ["SECRET_ACCESS", "SecretAccess", "refuse_pickle"]
 class SecretAccess:
     """Proof that the caller means to handle raw secret key material.
 
-    Only :data:`SECRET_ACCESS` exists; functions that return key bytes require it as an argument, so
-    an export is always visible at the call site. Import it from :mod:`govshare.hazmat`.
+    There is one instance (a singleton): ``govshare.hazmat.SECRET_ACCESS``. Functions that return
+    key bytes require it as an argument, so an export is always visible at the call site.
     """
 
     _instance: SecretAccess | None = None
@@ -29,7 +29,7 @@ SECRET_ACCESS: Final = SecretAccess()
 
 
 def require_secret_access(token: object) -> None:
-    """Raise ``PermissionError`` unless *token* is :data:`SECRET_ACCESS`."""
+    """Raise ``PermissionError`` unless *token* is the ``SECRET_ACCESS`` singleton."""
     if token is not SECRET_ACCESS:
         raise PermissionError(
             "exporting secret key material needs govshare.hazmat.SECRET_ACCESS as an argument"

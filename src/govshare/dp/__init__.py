@@ -12,12 +12,11 @@ exponential mechanism for quantiles) and charges its epsilon/delta to a ledger *
     q.count(by="district", keys=["east", "west"], epsilon=0.5)
 
 With a workspace, ``ws.dp(df, privacy_unit=…, dataset=…)`` uses the store's ledger (``ws.budgets``),
-which holds across processes. Importing this package registers the ``df.govshare`` accessor.
+which holds across processes; ``df.govshare.dp(…)`` (:mod:`govshare.pandas`) builds the same query.
 """
 
 from __future__ import annotations
 
-from govshare import _accessor
 from govshare.dp._ledger import BudgetReport, Ledger, MemoryLedger, StoreLedger
 from govshare.dp._models import BudgetStatus, Component, Preview, Release
 from govshare.dp._query import Query
@@ -35,5 +34,3 @@ __all__ = [
     "Release",
     "StoreLedger",
 ]
-
-_accessor.register()

@@ -9,13 +9,11 @@ leaves nothing behind.
 
 from __future__ import annotations
 
-import math
-import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Any, Final
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Connection, and_, select, update
 
@@ -23,61 +21,12 @@ from govshare._clock import Clock, SystemClock, utc_iso
 from govshare.audit import AuditLog
 from govshare.dp._models import BudgetStatus
 from govshare.dp._tables import ALL_REQUESTERS, dp_budgets
+from govshare.dp._units import DELTA_UNIT, EPSILON_UNIT, delta_units, epsilon_units
 from govshare.exceptions import BudgetExceeded, InputError
 from govshare.storage import Store
+from govshare.types import check_dataset
 
-__all__ = [
-    "DELTA_UNIT",
-    "EPSILON_UNIT",
-    "BudgetReport",
-    "Ledger",
-    "MemoryLedger",
-    "StoreLedger",
-    "delta_units",
-    "epsilon_units",
-]
-
-EPSILON_UNIT: Final = Decimal("1e-6")
-DELTA_UNIT: Final = Decimal("1e-15")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,199}$")
-
-
-def epsilon_units(epsilon: float, *, cap: bool = False) -> int:
-    """*epsilon* in exact 1e-6 units: charges round up, caps round down.
-
-    Raises:
-        InputError: *epsilon* is not a finite number, is <= 0 (a charge) or < 0 (a cap).
-    """
-    value = _finite(epsilon, "epsilon")
-    if value < 0 or (value == 0 and not cap):
-        raise InputError("epsilon must be > 0" if not cap else "an epsilon cap must be >= 0")
-    return _units(value, EPSILON_UNIT, cap)
-
-
-def delta_units(delta: float, *, cap: bool = False) -> int:
-    """*delta* in exact 1e-15 units: charges round up, caps round down.
-
-    Raises:
-        InputError: *delta* is not finite or not in ``[0, 1)``.
-    """
-    value = _finite(delta, "delta")
-    if not 0 <= value < 1:
-        raise InputError("delta must be in [0, 1)")
-    return _units(value, DELTA_UNIT, cap)
-
-
-def _finite(value: float, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(f"{name} must be a number")
-    if not math.isfinite(value):
-        raise InputError(f"{name} must be finite")
-    return float(value)
-
-
-def _units(value: float, unit: Decimal, cap: bool) -> int:
-    return int(
-        (Decimal(repr(value)) / unit).to_integral_value(ROUND_FLOOR if cap else ROUND_CEILING)
-    )
+__all__ = ["BudgetReport", "Ledger", "MemoryLedger", "StoreLedger", "check_name"]
 
 
 def check_name(value: str, what: str) -> str:
@@ -86,9 +35,7 @@ def check_name(value: str, what: str) -> str:
     Raises:
         InputError: not 1-200 letters, digits or ``._:/@-``.
     """
-    if not isinstance(value, str) or not _NAME.match(value):
-        raise InputError(f"{what} names are 1-200 letters, digits or ._:/@- characters")
-    return value
+    return check_dataset(value, what)
 
 
 class BudgetReport(Sequence[BudgetStatus]):
@@ -162,9 +109,19 @@ class Ledger(ABC):
 
     @abstractmethod
     def charge(
-        self, dataset: str, requester: str, eps: int, delta: int, event: dict[str, Any]
+        self,
+        dataset: str,
+        requester: str,
+        eps: int,
+        delta: int,
+        event: dict[str, Any],
+        *,
+        conn: Connection | None = None,
     ) -> None:
         """Charge *eps*/*delta* units to every cap of *dataset* that applies to *requester*.
+
+        *conn* runs the charge (and, for a store ledger, its ``dp.released`` event) in the
+        caller's transaction, so it commits or rolls back with the caller's other work.
 
         Raises:
             BudgetExceeded: no cap is set, or one would be exceeded; nothing was charged.
@@ -220,8 +177,17 @@ class MemoryLedger(Ledger):
         return BudgetStatus.from_units(dataset, requester, cap_e, spent_e, cap_d, spent_d, updated)
 
     def charge(
-        self, dataset: str, requester: str, eps: int, delta: int, event: dict[str, Any]
+        self,
+        dataset: str,
+        requester: str,
+        eps: int,
+        delta: int,
+        event: dict[str, Any],
+        *,
+        conn: Connection | None = None,
     ) -> None:
+        """As :meth:`Ledger.charge`; memory is not transactional, so a charge made inside a
+        transaction that later rolls back stays spent (the safe direction)."""
         with self._lock:
             keys = [k for k in ((dataset, ALL_REQUESTERS), (dataset, requester)) if k in self._rows]
             if not keys:
@@ -288,23 +254,46 @@ class StoreLedger(Ledger):
             return BudgetReport(_read(conn, condition))
 
     def charge(
-        self, dataset: str, requester: str, eps: int, delta: int, event: dict[str, Any]
+        self,
+        dataset: str,
+        requester: str,
+        eps: int,
+        delta: int,
+        event: dict[str, Any],
+        *,
+        conn: Connection | None = None,
     ) -> None:
-        with self._store.transaction() as conn:
-            scopes = conn.execute(
-                select(dp_budgets.c.requester).where(
-                    dp_budgets.c.dataset == dataset,
-                    dp_budgets.c.requester.in_([ALL_REQUESTERS, requester]),
-                )
-            ).scalars()
-            scopes_found = sorted(set(scopes))
-            if not scopes_found:
-                raise _no_budget(dataset)
-            now = utc_iso(self._clock.now())
-            for scope in scopes_found:  # sorted, so concurrent charges lock rows in one order
-                if not _charge_row(conn, dataset, scope, eps, delta, now):
-                    raise _exceeded(dataset, requester, eps, delta)
-            self._audit.record("dp.released", event, actor=requester, conn=conn)
+        if conn is not None:
+            # A savepoint, so a refused charge leaves nothing even if the caller carries on.
+            with conn.begin_nested():
+                self._charge(conn, dataset, requester, eps, delta, event)
+            return
+        with self._store.transaction() as own:
+            self._charge(own, dataset, requester, eps, delta, event)
+
+    def _charge(
+        self,
+        conn: Connection,
+        dataset: str,
+        requester: str,
+        eps: int,
+        delta: int,
+        event: dict[str, Any],
+    ) -> None:
+        scopes = conn.execute(
+            select(dp_budgets.c.requester).where(
+                dp_budgets.c.dataset == dataset,
+                dp_budgets.c.requester.in_([ALL_REQUESTERS, requester]),
+            )
+        ).scalars()
+        scopes_found = sorted(set(scopes))
+        if not scopes_found:
+            raise _no_budget(dataset)
+        now = utc_iso(self._clock.now())
+        for scope in scopes_found:  # sorted, so concurrent charges lock rows in one order
+            if not _charge_row(conn, dataset, scope, eps, delta, now):
+                raise _exceeded(dataset, requester, eps, delta)
+        self._audit.record("dp.released", event, actor=requester, conn=conn)
 
 
 def _charge_row(conn: Connection, dataset: str, scope: str, eps: int, delta: int, now: str) -> bool:

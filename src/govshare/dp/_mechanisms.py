@@ -18,7 +18,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from govshare.dp._rng import _TEST_GENERATOR, uniform_open_closed
+from govshare.dp._rng import seeded_generator, uniform_open_closed
 
 __all__ = [
     "CONFIDENCE",
@@ -104,7 +104,7 @@ def exponential_quantile(
     n = len(values)
     utility = (-np.abs(np.arange(n + 1) - q * n)).tolist()
     measure = np.diff(edges).tolist()
-    generator = _TEST_GENERATOR.get()
+    generator = seeded_generator()
     random_state = (
         None if generator is None else np.random.RandomState(int(generator.integers(2**31)))
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from govshare._models import Record
+from govshare.dp._units import delta_of, epsilon_of
 
 __all__ = ["BudgetStatus", "Component", "Preview", "Release"]
 
@@ -40,14 +41,13 @@ class BudgetStatus(Record):
         updated_at: str,
     ) -> BudgetStatus:
         """Build from the ledger's exact integer units."""
-        e, d = Decimal("1e-6"), Decimal("1e-15")
         return cls(
             dataset=dataset,
             requester=requester,
-            epsilon_cap=float(eps_cap * e),
-            epsilon_spent=float(eps_spent * e),
-            delta_cap=float(delta_cap * d),
-            delta_spent=float(delta_spent * d),
+            epsilon_cap=epsilon_of(eps_cap),
+            epsilon_spent=epsilon_of(eps_spent),
+            delta_cap=delta_of(delta_cap),
+            delta_spent=delta_of(delta_spent),
             updated_at=updated_at,
         )
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from govshare.dp._ledger import DELTA_UNIT, EPSILON_UNIT, delta_units, epsilon_units
 from govshare.dp._mechanisms import (
     CONFIDENCE,
     DISCRETE_LAPLACE,
@@ -18,6 +17,7 @@ from govshare.dp._mechanisms import (
     partition_threshold,
 )
 from govshare.dp._models import Component, Preview
+from govshare.dp._units import DELTA_UNIT, EPSILON_UNIT, delta_units, epsilon_units
 from govshare.exceptions import InputError
 
 __all__ = ["QUERIES", "Plan", "check_bounds", "granularity", "make_plan"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, PrimaryKeyConstraint, String, Table
 
-from govshare.storage._tables import metadata
+from govshare.storage import metadata
 
 __all__ = ["ALL_REQUESTERS", "dp_budgets"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -13,10 +12,17 @@ from typing import Literal, NoReturn
 from pydantic import BaseModel, ConfigDict
 
 from govshare._clock import Clock, SystemClock, utc_iso
-from govshare.crypto import SECRET_ACCESS, ScryptParams, SecretKey, SigningKey, VerifyKey
-from govshare.crypto._secret import refuse_pickle
+from govshare.crypto import (
+    ScryptParams,
+    SecretKey,
+    SigningKey,
+    VerifyKey,
+    random_bytes,
+    refuse_pickle,
+)
 from govshare.exceptions import InputError, KeyFileCorrupted, KeyNotFound, KeyStoreError
 from govshare.keys._keyfile import read_key_file, resolve_passphrase, write_key_file
+from govshare.types import KEY_NAME_PATTERN, matches
 
 __all__ = ["SIGNING", "KeyInfo", "KeyRing"]
 
@@ -26,7 +32,6 @@ _STANDARD_KEYS: tuple[tuple[str, Literal["ed25519", "secret"]], ...] = (
     ("pseudonym-root", "secret"),  # per-domain pseudonym keys (HKDF)
     ("token-signing", "ed25519"),  # PASETO v4.public access tokens
 )
-_KEY_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
 class KeyInfo(BaseModel):
@@ -329,12 +334,13 @@ class KeyRing:
 def _new_entry(
     name: str, version: int, type: Literal["ed25519", "secret"], created: datetime
 ) -> _Entry:
+    # The ring stores raw material (encrypted at rest), so it draws the bytes itself and builds
+    # handles from them: nothing is ever exported from a handle.
+    secret = random_bytes(32)
     if type == "ed25519":
-        signing = SigningKey.generate()
-        secret, fingerprint = signing.private_bytes(SECRET_ACCESS), signing.verify_key.fingerprint()
+        fingerprint = SigningKey.from_private_bytes(secret).verify_key.fingerprint()
     else:
-        symmetric = SecretKey.generate()
-        secret, fingerprint = symmetric.export(SECRET_ACCESS), symmetric.fingerprint()
+        fingerprint = SecretKey.from_bytes(secret).fingerprint()
     info = KeyInfo(
         name=name,
         version=version,
@@ -347,5 +353,5 @@ def _new_entry(
 
 
 def _check_name(name: str) -> None:
-    if not isinstance(name, str) or not _KEY_NAME.match(name):
+    if not matches(KEY_NAME_PATTERN, name):
         raise InputError("key names are lower-case letters, digits, '-', '_' and '.' (max 64)")

@@ -20,9 +20,8 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from govshare._models import Record
 from govshare.exceptions import InputError
-from govshare.pseudonym._arrow import Column, present_mask
+from govshare.identifiers import Column, ValidationReport, present_mask
 from govshare.pseudonym._pseudonymiser import Pseudonymiser
-from govshare.pseudonym._report import ValidationReport
 
 __all__ = ["FileFormat", "FileSummary", "pseudonymise_file"]
 

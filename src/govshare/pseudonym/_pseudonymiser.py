@@ -10,29 +10,45 @@ import pandas as pd
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from govshare.crypto import (
-    BlockCipher,
-    HmacDigest,
     SecretKey,
     hmac_many,
     prp_decrypt_blocks,
     prp_encrypt_blocks,
+    refuse_pickle,
     siv_decrypt_many,
     siv_encrypt_many,
 )
 from govshare.exceptions import InputError, IntegrityError, KeyNotFound
-from govshare.pseudonym._arrow import U8, Bool, Column, from_series, matrix_to_strings, to_series
-from govshare.pseudonym._codec import (
-    body_matrix,
-    decode_hex,
-    encode_output,
+from govshare.identifiers import (
+    MOBILE_WIDTH,
+    REASONS,
+    U8,
+    Bool,
+    Column,
+    Kind,
+    Normalised,
+    ValidationReport,
+    from_series,
+    hex_strings,
+    matrix_to_strings,
+    normalise,
+    normalise_resident_id,
     pack_blocks,
-    parse_pseudonyms,
+    report_from_codes,
+    resident_id_block,
+    to_series,
+    unhex_rows,
     unpack_blocks,
 )
-from govshare.pseudonym._kinds import MOBILE_WIDTH, REASONS, Normalised, normalise
-from govshare.pseudonym._report import Kind, ValidationReport, report_from_codes
-from govshare.pseudonym._scalar import normalise_resident_id, resident_id_block
-from govshare.pseudonym._schemes import Scheme, SchemeName, derive_key, key_info, scheme
+from govshare.pseudonym._codec import body_matrix, parse_pseudonyms
+from govshare.pseudonym._schemes import (
+    SCHEMES,
+    Scheme,
+    SchemeName,
+    derive_key,
+    key_info,
+    scheme,
+)
 
 if TYPE_CHECKING:
     from govshare.audit import AuditLog
@@ -254,44 +270,37 @@ class Pseudonymiser:
     def _one_resident_id(self, value: str) -> str | None:
         """The single-value path for resident IDs under the PRP and HMAC schemes, in plain
         Python (about 50x faster than a one-row column); None means "use the column path"."""
-        name = self._scheme.name
-        if self._kind != "resident_id" or name not in (
-            "aes-prp",
-            "sm4-prp",
-            "hmac-sha256",
-            "hmac-sm3",
-        ):
+        cipher, mac = self._scheme.cipher, self._scheme.digest
+        if self._kind != "resident_id" or (cipher is None and mac is None):
             return None
         number = normalise_resident_id(value)
         if number is None:
             return None  # the column path raises with the precise reason
         key = self._key(self._version)
-        if name in ("aes-prp", "sm4-prp"):
-            cipher: BlockCipher = "aes" if name == "aes-prp" else "sm4"
+        if cipher is not None:
             digest = prp_encrypt_blocks(cipher, key, resident_id_block(number))
         else:
-            mac: HmacDigest = "sha256" if name == "hmac-sha256" else "sm3"
+            assert mac is not None
             digest = hmac_many(mac, key, [number.encode("ascii")])[0][:_DIGEST]
         return self.prefix + digest.hex()
 
     def _encode(self, key: SecretKey, norm: Normalised) -> pa.LargeStringArray:
         prefix = self.prefix.encode("ascii")
         valid = norm.valid
-        name = self._scheme.name
-        if name in ("aes-prp", "sm4-prp"):
+        cipher, mac = self._scheme.cipher, self._scheme.digest
+        if cipher is not None:
             assert norm.matrix is not None
             blocks = pack_blocks(norm.matrix, valid, self._kind, norm.take_blocks())
-            cipher: BlockCipher = "aes" if name == "aes-prp" else "sm4"
             encrypted = prp_encrypt_blocks(cipher, key, blocks.reshape(-1).data)
             del blocks  # free each large buffer as soon as it is used (peak memory)
-            return encode_output(prefix, encrypted, valid)
-        if name in ("hmac-sha256", "hmac-sm3"):
-            macs = hmac_many("sha256" if name == "hmac-sha256" else "sm3", key, norm.utf8())
+            return hex_strings(prefix, encrypted, valid)
+        if mac is not None:
+            macs = hmac_many(mac, key, norm.utf8())
             digests = np.zeros((len(valid), _DIGEST), dtype=np.uint8)
             if macs:
                 full = np.frombuffer(b"".join(macs), dtype=np.uint8).reshape(len(macs), -1)
                 digests[valid] = full[:, :_DIGEST]
-            return encode_output(prefix, digests, valid)
+            return hex_strings(prefix, digests, valid)
         sealed = iter(siv_encrypt_many(key, norm.utf8()))
         text = self.prefix
         rows = [text + next(sealed).hex() if ok else None for ok in valid.tolist()]
@@ -321,7 +330,8 @@ class Pseudonymiser:
         """
         if not self._scheme.reversible:
             raise InputError(
-                f"scheme {self.scheme!r} is one-way; reversible schemes are aes-prp, sm4-prp, aes-siv"
+                f"scheme {self.scheme!r} is one-way; reversible schemes are "
+                + ", ".join(s.name for s in SCHEMES.values() if s.reversible)
             )
         if not isinstance(reason, str) or not reason.strip():
             raise InputError("reidentify needs a reason= (why the identities are needed)")
@@ -351,14 +361,14 @@ class Pseudonymiser:
         self, versions: pa.Array, bodies: pa.Array, present: Bool, used: list[int]
     ) -> pa.LargeStringArray:
         version_of = np.asarray(versions.to_numpy(zero_copy_only=False))
-        if self._scheme.name == "aes-siv":
+        cipher = self._scheme.cipher
+        if cipher is None:  # the reversible scheme without a block cipher: AES-SIV
             return self._reveal_siv(version_of, bodies, present, used)
         n = len(present)
         matrix, fits = body_matrix(bodies, 2 * _DIGEST)
-        blocks, hex_ok = decode_hex(matrix)
+        blocks, hex_ok = unhex_rows(matrix)
         _require(present & ~(fits & hex_ok), "has the wrong length")
         plain = np.zeros((n, 16), dtype=np.uint8)
-        cipher: BlockCipher = "aes" if self._scheme.name == "aes-prp" else "sm4"
         for version in used:
             rows = present & (version_of == version)
             chunk = np.ascontiguousarray(blocks[rows])
@@ -390,8 +400,6 @@ class Pseudonymiser:
         )
 
     def __reduce__(self) -> NoReturn:
-        from govshare.crypto._secret import refuse_pickle
-
         refuse_pickle("Pseudonymiser")
 
 

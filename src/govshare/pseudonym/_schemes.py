@@ -2,39 +2,41 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
-from govshare.crypto import SecretKey
+from govshare.crypto import BlockCipher, HmacDigest, SecretKey
 from govshare.exceptions import InputError
-from govshare.pseudonym._report import Kind
+from govshare.identifiers import Kind
+from govshare.types import DEPARTMENT_PATTERN, matches
 
 __all__ = ["DEFAULT_SCHEME", "SCHEMES", "Scheme", "SchemeName", "derive_key", "key_info", "scheme"]
 
 SchemeName = Literal["aes-prp", "sm4-prp", "hmac-sha256", "hmac-sm3", "aes-siv"]
 DEFAULT_SCHEME: Final[SchemeName] = "aes-prp"
-_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
 @dataclass(frozen=True)
 class Scheme:
-    """A pseudonym scheme: its output code, key size, whether it reverses, and what it accepts."""
+    """A pseudonym scheme: its output code, key size, whether it reverses, what it accepts, and
+    its primitive (a block cipher for the PRPs, a hash for the HMACs, neither for AES-SIV)."""
 
     name: SchemeName
     code: str
     key_size: int
     reversible: bool
     kinds: tuple[Kind, ...]
+    cipher: BlockCipher | None = None
+    digest: HmacDigest | None = None
 
 
 SCHEMES: Final[dict[str, Scheme]] = {
     s.name: s
     for s in (
-        Scheme("aes-prp", "ap", 32, True, ("resident_id", "mobile")),
-        Scheme("sm4-prp", "sp", 16, True, ("resident_id", "mobile")),
-        Scheme("hmac-sha256", "hs", 32, False, ("resident_id", "mobile", "name")),
-        Scheme("hmac-sm3", "hm", 32, False, ("resident_id", "mobile", "name")),
+        Scheme("aes-prp", "ap", 32, True, ("resident_id", "mobile"), cipher="aes"),
+        Scheme("sm4-prp", "sp", 16, True, ("resident_id", "mobile"), cipher="sm4"),
+        Scheme("hmac-sha256", "hs", 32, False, ("resident_id", "mobile", "name"), digest="sha256"),
+        Scheme("hmac-sm3", "hm", 32, False, ("resident_id", "mobile", "name"), digest="sm3"),
         Scheme("aes-siv", "as", 64, True, ("resident_id", "mobile", "name")),
     )
 }
@@ -65,7 +67,7 @@ def key_info(chosen: Scheme, kind: Kind, domain: str, version: int) -> bytes:
     Raises:
         InputError: *domain* is malformed or *version* is not a positive integer.
     """
-    if not isinstance(domain, str) or not _DOMAIN.match(domain):
+    if not matches(DEPARTMENT_PATTERN, domain):
         raise InputError("domains are lower-case letters, digits and hyphens (max 63), e.g. 'hrss'")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise InputError("key versions are positive integers")

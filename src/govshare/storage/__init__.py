@@ -7,5 +7,6 @@ whose schema is newer than the library raises :class:`~govshare.SchemaTooNew`.
 from __future__ import annotations
 
 from govshare.storage._store import DEFAULT_URL, Store, default_url
+from govshare.storage._tables import metadata, workspace_meta
 
-__all__ = ["DEFAULT_URL", "Store", "default_url"]
+__all__ = ["DEFAULT_URL", "Store", "default_url", "metadata", "workspace_meta"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 import threading
 from collections import namedtuple
@@ -24,11 +23,11 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from govshare.exceptions import InputError, SchemaTooNew, StorageError, StoreUnavailable
+from govshare.types import SCHEMA_PATTERN, matches
 
 __all__ = ["DEFAULT_URL", "Store", "default_url"]
 
 DEFAULT_URL: Final = "sqlite:///govshare.db"
-_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _READONLY = "govshare_readonly"
 _SINGLE = "govshare_single_statement"
 # An arbitrary constant: the PostgreSQL advisory lock that serialises concurrent migrations.
@@ -76,7 +75,7 @@ class Store:
         """
         parsed = _parse_url(url or default_url())
         backend = parsed.get_backend_name()
-        if schema is not None and (backend != "postgresql" or not _SCHEMA_NAME.match(schema)):
+        if schema is not None and (backend != "postgresql" or not matches(SCHEMA_PATTERN, schema)):
             raise InputError("schema= takes a lower-case SQL identifier, and only on PostgreSQL")
         if backend == "sqlite":
             engine = _sqlite_engine(parsed, create=migrate)

@@ -1,29 +1,14 @@
-"""The store's tables, as SQLAlchemy Core metadata. Migrations create them; code reads them here."""
+"""The store's shared table metadata and the workspace's own table.
+
+Each package declares its tables in its own ``_tables.py`` on :data:`metadata`; the Alembic
+migrations in ``storage/migrations`` create them all.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Integer,
-    LargeBinary,
-    MetaData,
-    PrimaryKeyConstraint,
-    SmallInteger,
-    String,
-    Table,
-    Text,
-)
+from sqlalchemy import Column, MetaData, String, Table, Text
 
-__all__ = [
-    "audit_checkpoints",
-    "audit_entries",
-    "audit_head",
-    "audit_nodes",
-    "audit_witnessed",
-    "metadata",
-    "workspace_meta",
-]
+__all__ = ["metadata", "workspace_meta"]
 
 metadata = MetaData()
 
@@ -32,57 +17,4 @@ workspace_meta = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
-)
-
-# One row (id = 1): the log's size and root. Every append updates it first, which serialises writers
-# (PostgreSQL row lock; SQLite's write lock is already taken by BEGIN IMMEDIATE).
-audit_head = Table(
-    "audit_head",
-    metadata,
-    Column("id", SmallInteger, primary_key=True, autoincrement=False),
-    Column("size", BigInteger, nullable=False),
-    Column("root_hash", LargeBinary(32), nullable=False),
-    # The hashes of frontier(size) concatenated: all an append needs to extend the tree.
-    # NULL on stores migrated from before revision 0005 until their next append.
-    Column("frontier", LargeBinary, nullable=True),
-)
-
-audit_entries = Table(
-    "audit_entries",
-    metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
-    Column("entry", LargeBinary, nullable=False),
-    Column("leaf_hash", LargeBinary(32), nullable=False),
-)
-
-# Perfect, aligned Merkle subtrees of level >= 1: node (level, idx) covers leaves
-# [idx * 2**level, (idx + 1) * 2**level). Leaves (level 0) are audit_entries.leaf_hash.
-audit_nodes = Table(
-    "audit_nodes",
-    metadata,
-    Column("level", SmallInteger, nullable=False),
-    Column("idx", BigInteger, nullable=False),
-    Column("hash", LargeBinary(32), nullable=False),
-    PrimaryKeyConstraint("level", "idx", name="pk_audit_nodes"),
-)
-
-audit_checkpoints = Table(
-    "audit_checkpoints",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("size", BigInteger, nullable=False, index=True),
-    Column("note", Text, nullable=False),
-    Column("created_at", String(40), nullable=False),
-)
-
-# Checkpoints of *other* departments' logs that this department has witnessed (cosigned).
-audit_witnessed = Table(
-    "audit_witnessed",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("origin", String(255), nullable=False, index=True),
-    Column("size", BigInteger, nullable=False),
-    Column("root_hash", LargeBinary(32), nullable=False),
-    Column("note", Text, nullable=False),
-    Column("created_at", String(40), nullable=False),
 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,6 +12,7 @@ from pyseto.key_interface import KeyInterface
 from govshare.exceptions import AudienceMismatch, InputError, MalformedToken, PurposeMismatch
 from govshare.tokens import _paseto
 from govshare.tokens._models import Claims
+from govshare.types import DEPARTMENT_PATTERN, SLUG_PATTERN, matches
 
 __all__ = [
     "check_scope",
@@ -25,9 +25,6 @@ __all__ = [
     "sign_claims",
     "slug",
 ]
-
-_SLUG = re.compile(r"^[a-z][a-z0-9_.-]{0,62}$")
-_DEPARTMENT = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
 def sign_claims(signer: KeyInterface, kid: str, claims: Claims, implicit: bytes) -> str:
@@ -120,13 +117,13 @@ def names(values: Iterable[str], what: str) -> list[str]:
 
 def department_id(value: object, what: str) -> None:
     """Raise :class:`InputError` unless *value* is a department id."""
-    if not isinstance(value, str) or not _DEPARTMENT.match(value):
+    if not matches(DEPARTMENT_PATTERN, value):
         raise InputError(f"{what}: department ids are lower-case letters, digits and hyphens")
 
 
 def slug(value: object, what: str) -> None:
     """Raise :class:`InputError` unless *value* is a name (lower-case, starts with a letter)."""
-    if not isinstance(value, str) or not _SLUG.match(value):
+    if not matches(SLUG_PATTERN, value):
         raise InputError(f"{what}: names are lower-case letters, digits, '.', '_' and '-'")
 
 

@@ -8,19 +8,12 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import AwareDatetime, Field, field_serializer, field_validator, model_validator
 
 from govshare._models import Record
-from govshare.audit._events import looks_like_identifier
+from govshare.identifiers import looks_like_identifier
+from govshare.types import DepartmentId, Jti, KeyId, Slug
 
 __all__ = ["DETAIL_TYPE", "AuthorizationDetail", "Claims", "Grant"]
 
 DETAIL_TYPE: Final = "govshare_data_access"
-_SLUG = r"^[a-z][a-z0-9_.-]{0,62}$"
-_JTI = r"^[0-9a-f]{32}$"
-_KID = r"^[a-z0-9][a-z0-9_.-]{0,63}-v[0-9]{1,6}-[0-9a-f]{16}$"
-
-Slug = Annotated[str, Field(pattern=_SLUG)]
-"""Purpose, category, action and dataset names: lower-case, starting with a letter."""
-Department = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
-"""A department id, as ``Workspace.open`` accepts it."""
 
 
 class AuthorizationDetail(Record):
@@ -61,15 +54,15 @@ class Claims(Record):
     Times are RFC 3339 strings in the token and aware UTC datetimes here.
     """
 
-    iss: Department
-    sub: Department
-    aud: Department
+    iss: DepartmentId
+    sub: DepartmentId
+    aud: DepartmentId
     iat: AwareDatetime
     nbf: AwareDatetime
     exp: AwareDatetime
-    jti: Annotated[str, Field(pattern=_JTI)]
+    jti: Jti
     max_uses: Annotated[int, Field(ge=1, le=1_000_000_000)] | None = None
-    parent: Annotated[str, Field(pattern=_JTI)] | None = None
+    parent: Jti | None = None
     authorization_details: Annotated[
         tuple[AuthorizationDetail, ...], Field(min_length=1, max_length=1)
     ]
@@ -117,7 +110,7 @@ class Grant(Record):
     """
 
     claims: Claims
-    kid: Annotated[str, Field(pattern=_KID)]
+    kid: KeyId
     uses: Annotated[int, Field(ge=0)]
 
     @property

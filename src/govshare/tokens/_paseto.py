@@ -18,7 +18,7 @@ import pyseto
 from pyseto import Key
 from pyseto.key_interface import KeyInterface
 
-from govshare.crypto import SECRET_ACCESS, SigningKey, VerifyKey
+from govshare.crypto import SecretAccess, SigningKey, VerifyKey
 from govshare.exceptions import MalformedToken, TokenSignatureInvalid
 
 __all__ = [
@@ -41,8 +41,12 @@ _KNOWN_HEADER = re.compile(r"^(v[1-4])\.(local|public)\.")
 
 
 def private_key(key: SigningKey) -> KeyInterface:
-    """A pyseto v4.public signing key for *key* (kept private to this package)."""
-    return Key.from_asymmetric_key_params(4, d=key.private_bytes(SECRET_ACCESS))
+    """A pyseto v4.public signing key for *key* (kept private to this package).
+
+    pyseto signs with the raw seed, so this is the one place outside govshare.crypto that takes
+    the export capability; the seed goes straight into pyseto's key object.
+    """
+    return Key.from_asymmetric_key_params(4, d=key.private_bytes(SecretAccess()))
 
 
 def public_key(key: VerifyKey) -> KeyInterface:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Integer, LargeBinary, String, Table
 
-from govshare.storage._tables import metadata
+from govshare.storage import metadata
 
 __all__ = ["token_state", "token_trusted_keys"]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
@@ -40,12 +39,12 @@ from govshare.tokens._checks import (
 from govshare.tokens._models import Claims, Grant
 from govshare.tokens._state import StateStatements, read_state, store_trust
 from govshare.tokens._trust import TOKEN_KEY, now_iso, parse_key_document, stored_trusted_key
+from govshare.types import JTI_PATTERN, matches
 
 __all__ = ["DEFAULT_LEEWAY", "MAX_TTL", "Tokens"]
 
 DEFAULT_LEEWAY: Final = timedelta(seconds=30)
 MAX_TTL: Final = timedelta(days=366)
-_JTI = re.compile(r"^[0-9a-f]{32}$")
 
 
 class Tokens:
@@ -280,6 +279,7 @@ class Tokens:
         consume: bool = True,
         consent_hash: bytes | None = None,
         now: datetime | None = None,
+        conn: Connection | None = None,
     ) -> Grant:
         """Check *token* and, if *consume*, count one use of it; returns what it grants.
 
@@ -292,6 +292,12 @@ class Tokens:
         the one it was exchanged from) is not revoked; and a use is left. The accept event and
         the use count commit together; a refusal is logged in its own transaction.
 
+        With *conn* (the caller's transaction, e.g. from :meth:`govshare.Workspace.transaction`)
+        the use count and the accept event are written there and commit or roll back with the
+        caller's other work. A refusal then cannot be written in that transaction (it is about
+        to roll back): it rides on the exception's ``pending_audit`` for the transaction's owner
+        to record after the rollback (``Workspace.transaction`` does).
+
         Args:
             token: the presented token.
             audience: this (holding) department, as the token must name it.
@@ -301,6 +307,7 @@ class Tokens:
             consume: count a use (``False`` checks that one is left without taking it).
             consent_hash: the hash of the consent record the token rests on, if it does.
             now: the verification time (default: the clock).
+            conn: run the use count and accept event in this transaction.
 
         Raises:
             MalformedToken: not a well-formed govshare v4.public token.
@@ -325,14 +332,27 @@ class Tokens:
             claims, kid = self._authenticate(token, consent_hash, facts)
             self._check_time(claims, when)
             check_scope(claims, audience, purpose, wanted, action)
-            with self._store.transaction() as conn:
-                uses = self._use(conn, claims, kid, 1 if consume else 0)
-                data = {**facts, "consumed": consume, "uses": uses}
-                self._audit.record("token.accepted", data, conn=conn)
+            if conn is not None:
+                uses = self._accept(conn, claims, kid, consume, facts)
+            else:
+                with self._store.transaction() as own:
+                    uses = self._accept(own, claims, kid, consume, facts)
         except InvalidToken as exc:
-            self._refused(exc, facts)
+            if conn is None:
+                self._refused(exc, facts)
+            else:
+                exc.pending_audit = (*exc.pending_audit, self._refusal(exc, facts))
             raise
         return Grant(claims=claims, kid=kid, uses=uses)
+
+    def _accept(
+        self, conn: Connection, claims: Claims, kid: str, consume: bool, facts: dict[str, Any]
+    ) -> int:
+        uses = self._use(conn, claims, kid, 1 if consume else 0)
+        self._audit.record(
+            "token.accepted", {**facts, "consumed": consume, "uses": uses}, conn=conn
+        )
+        return uses
 
     def _authenticate(
         self, token: str, consent_hash: bytes | None, facts: dict[str, Any]
@@ -401,7 +421,11 @@ class Tokens:
 
     def _refused(self, exc: InvalidToken, facts: Mapping[str, Any]) -> None:
         # Its own transaction: the refused operation wrote nothing, but the refusal is evidence.
-        self._audit.record("token.refused", {**facts, "reason": type(exc).__name__})
+        self._audit.record(*self._refusal(exc, facts))
+
+    @staticmethod
+    def _refusal(exc: InvalidToken, facts: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        return "token.refused", {**facts, "reason": type(exc).__name__}
 
     # -- revocation, introspection, exchange ----------------------------------------------------
 
@@ -415,7 +439,7 @@ class Tokens:
             InputError: *jti* is not a token id (32 lower-case hex digits).
             NaiveDatetimeError: *now* has no timezone.
         """
-        if not isinstance(jti, str) or not _JTI.match(jti):
+        if not matches(JTI_PATTERN, jti):
             raise InputError("a token id is 32 lower-case hex digits")
         at = now_iso(self._now(now))
         with self._store.transaction() as conn:

@@ -15,6 +15,7 @@ from govshare._models import Record, describe
 from govshare.crypto import VerifyKey
 from govshare.exceptions import InputError
 from govshare.tokens._tables import token_trusted_keys
+from govshare.types import DepartmentId, KeyId
 
 __all__ = ["KEY_DOC_FORMAT", "TOKEN_KEY", "PublicKeyDocument", "TrustedKey", "parse_key_document"]
 
@@ -26,7 +27,7 @@ _PASERK_PUBLIC: Final = "k4.public."
 class PublicKeyEntry(Record):
     """One public key in a key document (never secret material)."""
 
-    kid: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}-v[0-9]{1,6}-[0-9a-f]{16}$")]
+    kid: KeyId
     type: Literal["ed25519"]
     public_key: Annotated[str, Field(pattern=r"^k4\.public\.[A-Za-z0-9_-]{43}$")]
     status: Literal["active", "retired"]
@@ -49,7 +50,7 @@ class PublicKeyDocument(Record):
     """A department's token-signing public keys, as ``KeyRing.export_public()`` writes them."""
 
     format: Literal["govshare.token-keys.v1"]
-    department: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+    department: DepartmentId
     keys: Annotated[tuple[PublicKeyEntry, ...], Field(max_length=1000)]
 
 

@@ -1,5 +1,5 @@
 /*
- * Optional compiled kernels for the pseudonymisation hot path (govshare.pseudonym._native).
+ * Optional compiled kernels for the pseudonymisation hot path (govshare.identifiers._native).
  *
  * Two loops that NumPy can only express as dozens of whole-column passes:
  *
@@ -15,7 +15,7 @@
  *
  * Neither touches key material (encryption stays in OpenSSL via `cryptography`). Every buffer
  * length is checked against n before the loop; the loops run without the GIL. The NumPy code
- * in _resident_id.py / _swar.py / _codec.py is the reference: tests/pseudonym/test_native.py
+ * in _resident_id.py / _swar.py / _packed.py is the reference: tests/identifiers/test_native.py
  * checks the two agree on arbitrary bytes.
  */
 #define PY_SSIZE_T_CLEAN
@@ -214,7 +214,7 @@ PyInit__native(void)
     uint8_t first;
     memcpy(&first, &probe, 1);
     if (first != 1) {
-        PyErr_SetString(PyExc_ImportError, "govshare._native needs a little-endian CPU");
+        PyErr_SetString(PyExc_ImportError, "govshare.identifiers._native needs a little-endian CPU");
         return NULL;
     }
     static const char digits[] = "0123456789abcdef";

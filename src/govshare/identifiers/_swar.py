@@ -2,7 +2,7 @@
 
 Each row's 18 ASCII characters are copied into three little-endian ``uint64`` words (character
 *k* of a word in bits ``8k…8k+7``), so one NumPy operation handles 8 characters of every row.
-About twice as fast as per-character NumPy passes; ``tests/pseudonym/test_swar.py`` checks it
+About twice as fast as per-character NumPy passes; ``tests/identifiers/test_swar.py`` checks it
 against a plain per-character reference.
 """
 
@@ -12,6 +12,8 @@ from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
+
+from govshare.identifiers._gb11643 import WEIGHTS
 
 __all__ = ["analyse"]
 
@@ -23,7 +25,6 @@ _DIGIT_HIGH: Final = np.uint64(0x30 * _L)
 _SIX: Final = np.uint64(0x06 * _L)
 _SIXTEEN: Final = np.uint64(0x10 * _L)
 _EVEN: Final = np.uint64(0x00FF00FF00FF00FF)
-_WEIGHTS: Final = [2 ** (17 - i) % 11 for i in range(17)]
 
 
 def _u(value: int) -> np.uint64:
@@ -36,7 +37,7 @@ def _lane_dot(lanes: U64, positions: list[int], scratch: U64) -> U64:
     Multiplying by ``Σ w_k << 16(3-k)`` accumulates every lane's product in the top lane; no
     lane exceeds 16 bits (4 · 9 · 10 < 2^16), so nothing carries between lanes.
     """
-    constant = sum(_WEIGHTS[p] << (16 * (3 - k)) for k, p in enumerate(positions))
+    constant = sum(WEIGHTS[p] << (16 * (3 - k)) for k, p in enumerate(positions))
     np.multiply(lanes, _u(constant), out=scratch)
     np.right_shift(scratch, _u(48), out=scratch)
     return scratch
@@ -97,7 +98,7 @@ def analyse(
     a &= _SIXTEEN
     chars_ok &= a == 0
     chars_ok &= (d16 < 10) & (((c17 - np.uint16(48)) < 10) | is_x)
-    total = (d16 & np.uint16(15)) * np.uint16(_WEIGHTS[16])  # uint16: the sum stays below 1531
+    total = (d16 & np.uint16(15)) * np.uint16(WEIGHTS[16])  # uint16: the sum stays below 1531
     for word, shift, positions in (
         (low0, 0, [0, 2, 4, 6]),
         (low0, 8, [1, 3, 5, 7]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from govshare.pseudonym._arrow import matrix_to_strings, to_series
+from govshare.identifiers import matrix_to_strings, to_series
 
 _WEIGHTS = np.array([2 ** (17 - i) % 11 for i in range(17)], dtype=np.int64)
 _CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)

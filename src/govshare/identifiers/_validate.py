@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from govshare.exceptions import InputError
-from govshare.pseudonym._arrow import from_series, to_series
-from govshare.pseudonym._kinds import REASONS, normalise
-from govshare.pseudonym._report import Kind, ValidationReport, report_from_codes
+from govshare.identifiers._columns import from_series, to_series
+from govshare.identifiers._kinds import REASONS, normalise
+from govshare.identifiers._report import Kind, ValidationReport, report_from_codes
 
 __all__ = [
     "is_valid_resident_id",

@@ -1,7 +1,7 @@
 """The optional compiled kernels (``_native.c``), or None where they were not built.
 
 govshare installs and works without a C compiler: every kernel has a NumPy implementation that
-gives identical results (``tests/pseudonym/test_native.py`` checks they agree), only slower.
+gives identical results (``tests/identifiers/test_native.py`` checks they agree), only slower.
 Set ``GOVSHARE_NO_NATIVE=1`` to use the NumPy code even where the kernels exist.
 """
 
@@ -34,7 +34,7 @@ def _load() -> Kernels | None:
     if os.environ.get("GOVSHARE_NO_NATIVE", "") not in ("", "0"):
         return None
     try:  # by name: the compiled module has no Python source for type checkers to read
-        module = importlib.import_module("govshare.pseudonym._native")
+        module = importlib.import_module("govshare.identifiers._native")
     except ImportError:
         return None
     return cast(Kernels, module)

@@ -1,6 +1,7 @@
-"""The ``df.govshare`` pandas accessor, registered when a capability that uses it is imported.
+"""The ``df.govshare`` pandas accessor (a front door).
 
-Kept out of ``import govshare`` so that importing the library does not import pandas.
+``import govshare`` registers it as soon as pandas is imported (a post-import hook, so importing
+govshare alone never imports pandas); importing this module registers it at once.
 """
 
 from __future__ import annotations
@@ -42,3 +43,6 @@ def register() -> None:
     if not _registered:
         pd.api.extensions.register_dataframe_accessor("govshare")(GovShareAccessor)
         _registered = True
+
+
+register()

@@ -10,9 +10,16 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from govshare.exceptions import InputError
-from govshare.pseudonym._arrow import U8, Bool, Column, fixed_width, matrix_to_strings, present_mask
-from govshare.pseudonym._report import Kind
-from govshare.pseudonym._resident_id import CODE_NAMES, Codes, parse_resident_ids
+from govshare.identifiers._columns import (
+    U8,
+    Bool,
+    Column,
+    fixed_width,
+    matrix_to_strings,
+    present_mask,
+)
+from govshare.identifiers._report import Kind
+from govshare.identifiers._resident_id import CODE_NAMES, Codes, parse_resident_ids
 
 __all__ = ["KINDS", "REASONS", "Normalised", "normalise"]
 

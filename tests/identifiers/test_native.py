@@ -18,10 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from govshare.crypto import SecretKey
-from govshare.pseudonym import Pseudonymiser, _codec, _resident_id
-from govshare.pseudonym._accel import Kernels
-from govshare.pseudonym._accel import native as loaded
-from govshare.pseudonym._resident_id import check_character
+from govshare.identifiers import _packed, _resident_id, check_character
+from govshare.identifiers._accel import Kernels
+from govshare.identifiers._accel import native as loaded
+from govshare.pseudonym import Pseudonymiser
 
 from ._ids import valid_ids
 
@@ -32,7 +32,9 @@ TAG = b"GS\x01\x01\x00\x00\x00"
 def native() -> Kernels:
     if loaded is None:
         if os.environ.get("GOVSHARE_REQUIRE_NATIVE"):
-            pytest.fail("GOVSHARE_REQUIRE_NATIVE is set but govshare.pseudonym._native is missing")
+            pytest.fail(
+                "GOVSHARE_REQUIRE_NATIVE is set but govshare.identifiers._native is missing"
+            )
         pytest.skip("the compiled kernels were not built here (NumPy fallback in use)")
     return loaded
 
@@ -106,7 +108,7 @@ def test_hex_rows_match_numpy(
     got = np.full((n, len(prefix) + 2 * k), 0xEE, dtype=np.uint8)
     native.hex_rows(prefix, digests, mask, got)
     want = np.full_like(got, 0xEE)
-    _codec._hex_rows_numpy(prefix, digests.reshape(-1).data, mask, want)
+    _packed.hex_rows_numpy(prefix, digests.reshape(-1).data, mask, want)
     assert got.tobytes() == want.tobytes()
 
 
@@ -140,7 +142,7 @@ def test_pseudonyms_identical_without_the_kernels(
     ps = Pseudonymiser(SecretKey.from_bytes(bytes(range(32))), domain="hrss")
     fast, fast_report = ps.pseudonymise_with_report(ids)
     monkeypatch.setattr(_resident_id, "native", None)
-    monkeypatch.setattr(_codec, "native", None)
+    monkeypatch.setattr(_packed, "native", None)
     slow, slow_report = ps.pseudonymise_with_report(ids)
     pd.testing.assert_series_equal(fast, slow)
     assert fast_report == slow_report
@@ -149,7 +151,7 @@ def test_pseudonyms_identical_without_the_kernels(
 
 def test_no_native_switch() -> None:
     """GOVSHARE_NO_NATIVE=1 makes a fresh process use the NumPy code."""
-    code = "from govshare.pseudonym._accel import native; print(native is None)"
+    code = "from govshare.identifiers._accel import native; print(native is None)"
     env = {**os.environ, "GOVSHARE_NO_NATIVE": "1"}
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True

@@ -9,14 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from govshare.exceptions import InputError
-from govshare.pseudonym import (
+from govshare.identifiers import (
+    check_character,
     is_valid_resident_id,
     normalise_identifiers,
     normalise_resident_ids,
     validate_identifiers,
 )
-from govshare.pseudonym._resident_id import check_character
-from tests.pseudonym._ids import valid_ids
+from tests.identifiers._ids import valid_ids
 
 # GB 11643-1999's own examples (appendix) and hand-checked numbers.
 FULL_WIDTH = {ord(c): ord(c) + 0xFEE0 for c in "0123456789X"}

@@ -22,15 +22,16 @@ import numpy.typing as npt
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
-from govshare.pseudonym._accel import native
-from govshare.pseudonym._arrow import U8, Bool, Column, fixed_width, present_mask
-from govshare.pseudonym._swar import analyse
+from govshare.identifiers._accel import native
+from govshare.identifiers._columns import U8, Bool, Column, fixed_width, present_mask
+from govshare.identifiers._gb11643 import CHECK_CHARACTERS, WEIGHTS
+from govshare.identifiers._packed import tag
+from govshare.identifiers._swar import analyse
 
 __all__ = [
     "CODE_NAMES",
     "VALID",
     "ParsedIds",
-    "check_character",
     "parse_resident_ids",
 ]
 
@@ -54,9 +55,9 @@ CODE_NAMES: Final = (
 )
 
 WIDTH: Final = 18
-_WEIGHTS: Final = np.array([2 ** (17 - i) % 11 for i in range(17)], dtype=np.uint16)
-_CHECK: Final = np.frombuffer(b"10X98765432", dtype=np.uint8)
-_TAG: Final = b"GS\x01\x01\x00\x00\x00"  # docs/spec/pseudonyms.md section 4, kind 0x01
+_WEIGHTS: Final = np.array(WEIGHTS, dtype=np.uint16)
+_CHECK: Final = np.frombuffer(CHECK_CHARACTERS.encode("ascii"), dtype=np.uint8)
+_TAG: Final = tag("resident_id")
 _ZERO, _UPPER_X, _LOWER_X = 48, 88, 120
 
 
@@ -73,12 +74,6 @@ class ParsedIds:
         """True for rows holding a valid number."""
         valid: Bool = self.codes == VALID
         return valid
-
-
-def check_character(first17: str) -> str:
-    """The ISO 7064 MOD 11-2 check character of 17 ASCII digits (``0`` to ``9`` or ``X``)."""
-    total = sum(int(c) * int(w) for c, w in zip(first17, _WEIGHTS, strict=True))
-    return chr(_CHECK[total % 11])
 
 
 def parse_resident_ids(column: Column) -> ParsedIds:

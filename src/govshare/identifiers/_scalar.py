@@ -1,6 +1,6 @@
 """One resident ID number at a time, in plain Python, with exactly the column path's rules.
 
-The vectorised path (:mod:`govshare.pseudonym._resident_id`) pays a fixed cost of NumPy and Arrow
+The vectorised path (``_resident_id.py``) pays a fixed cost of NumPy and Arrow
 calls that dominates for a single value (a consent check, a token issued for one person). This
 module gives the same normalisation and the same PRP input block for one string; a property test
 pins that both paths agree on every input.
@@ -13,8 +13,8 @@ import unicodedata
 from datetime import date
 from typing import Final
 
-from govshare.pseudonym._codec import tag
-from govshare.pseudonym._resident_id import check_character
+from govshare.identifiers._gb11643 import check_character
+from govshare.identifiers._packed import tag
 
 __all__ = ["normalise_resident_id", "resident_id_block"]
 

@@ -8,8 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from govshare.pseudonym._resident_id import check_character
-from govshare.pseudonym._swar import analyse
+from govshare.identifiers import check_character
+from govshare.identifiers._swar import analyse
 
 TAG = b"GS\x01\x01\x00\x00\x00"
 WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from govshare.compliance import _rules  # noqa: F401  (importing it registers the rules)
 from govshare.compliance._check import check
-from govshare.compliance._context import Context
+from govshare.compliance._context import Context, Progress
 from govshare.compliance._guide import GUIDE, GuideItem
 from govshare.compliance._model import (
     Article,
@@ -51,6 +51,7 @@ __all__ = [
     "Lang",
     "Outcome",
     "Policy",
+    "Progress",
     "Report",
     "Rule",
     "Severity",

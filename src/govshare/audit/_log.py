@@ -228,7 +228,8 @@ class AuditLog:
 
         The database picks candidate entries by their bytes (the type is the last field of an
         entry's event, so ``"type":"<t>"},"seq":`` marks it); each candidate is then parsed and
-        kept only if its type is exactly one of *types*. Much faster than :meth:`entries` when
+        kept only if its type is exactly one of *types*; a candidate that does not parse (a
+        tampered row: :meth:`verify` names it) is skipped. Much faster than :meth:`entries` when
         the wanted types are rare, as a compliance check's are.
 
         Raises:
@@ -248,8 +249,8 @@ class AuditLog:
             with self._store.read() as conn:
                 rows = conn.execute(query, params).all()
             for seq, entry, leaf in rows:
-                event = _parse_entry(bytes(entry))
-                if event.type in wanted:
+                event = _parse_unverified(entry)
+                if event is not None and event.type in wanted:
                     yield AuditRecord(seq=int(seq), event=event, leaf_hash=bytes(leaf))
 
     # -- checkpoints and proofs -----------------------------------------------------------------
@@ -551,6 +552,19 @@ def _parse_entry(entry: bytes) -> AuditEvent:
 
     doc = json.loads(entry)
     return AuditEvent.model_validate(doc["event"])
+
+
+def _parse_unverified(entry: object) -> AuditEvent | None:
+    """The event in a stored entry, or None if the row no longer holds a valid entry."""
+    import json
+
+    from pydantic import ValidationError
+
+    raw = bytes(entry) if isinstance(entry, bytes | bytearray | memoryview) else str(entry).encode()
+    try:
+        return _parse_entry(raw)
+    except (ValueError, KeyError, TypeError, ValidationError):
+        return None
 
 
 def _stored_checkpoint(text: str) -> SignedCheckpoint:

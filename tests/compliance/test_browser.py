@@ -25,7 +25,9 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """Debian's Chromium driven by Selenium through chromedriver, with a fresh profile."""
     if CHROMIUM is None or DRIVER is None:
         if REQUIRE:
-            pytest.fail("chromium and chromium-driver must be installed (GOVSHARE_REQUIRE_BROWSER=1)")
+            pytest.fail(
+                "chromium and chromium-driver must be installed (GOVSHARE_REQUIRE_BROWSER=1)"
+            )
         pytest.skip("chromium / chromedriver not installed")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -77,14 +79,17 @@ def test_html_report_renders_in_chromium(
     path = _report_page(sqlite_workspace, tmp_path, lang)
     report = check(sqlite_workspace)
     browser.get(path.as_uri())
-    assert browser.find_element(By.TAG_NAME, "h1").text == ("合规审计报告" if lang == "zh" else "Compliance report")
+    assert browser.find_element(By.TAG_NAME, "h1").text == (
+        "合规审计报告" if lang == "zh" else "Compliance report"
+    )
     rows = browser.find_elements(By.CSS_SELECTOR, "#findings-table tr.finding")
     assert [r.get_attribute("data-rule") for r in rows] == [f.rule for f in report.findings]
     assert [r.get_attribute("data-status") for r in rows] == [f.status for f in report.findings]
     failed = browser.find_element(By.ID, "finding-consent-impact-assessment")
     assert failed.get_attribute("data-status") == "fail"
     budget = browser.find_element(By.ID, "chart-budget")
-    assert budget.is_displayed() and budget.size["width"] > 100
+    assert budget.is_displayed()
+    assert budget.size["width"] > 100
     assert len(budget.find_elements(By.CSS_SELECTOR, "polyline.series")) == 1
     releases = browser.find_element(By.ID, "chart-releases")
     assert len(releases.find_elements(By.CSS_SELECTOR, "rect.bar")) == 2

@@ -30,7 +30,8 @@ def test_authorised_reidentification_passes(workspace: Workspace) -> None:
     finding = check(workspace, policy=Policy(reidentify_principals=("inspector-li",))).finding(
         "pseudonym-reidentification-authorised"
     )
-    assert finding.status == "pass" and finding.checked == 1
+    assert finding.status == "pass"
+    assert finding.checked == 1
 
 
 def test_unauthorised_or_unexplained_reidentification_fails(workspace: Workspace) -> None:
@@ -40,7 +41,8 @@ def test_unauthorised_or_unexplained_reidentification_fails(workspace: Workspace
     workspace.audit.checkpoint()
     report = check(workspace, policy=Policy(reidentify_principals=("inspector-li",)))
     finding = report.finding("pseudonym-reidentification-authorised")
-    assert finding.status == "fail" and finding.violations == 2
+    assert finding.status == "fail"
+    assert finding.violations == 2
     assert {e.note.en for e in finding.evidence} == {
         "actor intern-wang is not an authorised principal",
         "re-identification without a reason",
@@ -92,23 +94,37 @@ def test_uncharged_release_fails(sqlite_workspace: Workspace) -> None:
     ws.audit.checkpoint()
     report = check(ws)
     finding = report.finding("dp-release-charged")
-    assert finding.status == "fail" and finding.violations == 2
+    assert finding.status == "fail"
+    assert finding.violations == 2
     notes = " | ".join(e.note.en for e in finding.evidence)
-    assert "had no cap to charge" in notes and "went uncharged" in notes
+    assert "had no cap to charge" in notes
+    assert "went uncharged" in notes
     assert len(reverify(report, "dp-release-charged")) == 2
 
 
 def test_short_lived_tokens_pass_and_long_ones_fail(workspace: Workspace) -> None:
     """A one-hour token passes; a sixty-day token breaks a thirty-day policy and is named."""
     issue = workspace.tokens.issue
-    issue(audience="hrss", purpose="subsidy-eligibility", categories=["identity"], ttl=timedelta(hours=1))
+    issue(
+        audience="hrss",
+        purpose="subsidy-eligibility",
+        categories=["identity"],
+        ttl=timedelta(hours=1),
+    )
     workspace.audit.checkpoint()
     assert check(workspace).finding("tokens-lifetime").status == "pass"
-    issue(audience="hrss", purpose="subsidy-eligibility", categories=["identity"], ttl=timedelta(days=60))
+    issue(
+        audience="hrss",
+        purpose="subsidy-eligibility",
+        categories=["identity"],
+        ttl=timedelta(days=60),
+    )
     workspace.audit.checkpoint()
     report = check(workspace, policy=Policy(max_token_lifetime=timedelta(days=30)))
     finding = report.finding("tokens-lifetime")
-    assert finding.status == "fail" and finding.violations == 1 and finding.checked == 2
+    assert finding.status == "fail"
+    assert finding.violations == 1
+    assert finding.checked == 2
     assert "60 days" in finding.evidence[0].note.en
     assert reverify(report, "tokens-lifetime")
 
@@ -116,15 +132,26 @@ def test_short_lived_tokens_pass_and_long_ones_fail(workspace: Workspace) -> Non
 def test_old_signing_key_fails(workspace: Workspace, clock: FrozenClock) -> None:
     """A key that signs past the rotation age is named; after rotation the new key passes."""
     issue = workspace.tokens.issue
-    issue(audience="hrss", purpose="subsidy-eligibility", categories=["identity"], ttl=timedelta(hours=1))
+    issue(
+        audience="hrss",
+        purpose="subsidy-eligibility",
+        categories=["identity"],
+        ttl=timedelta(hours=1),
+    )
     workspace.audit.checkpoint()
     assert check(workspace).finding("tokens-signing-key").status == "pass"
     clock.advance(days=400)
-    issue(audience="hrss", purpose="subsidy-eligibility", categories=["identity"], ttl=timedelta(hours=1))
+    issue(
+        audience="hrss",
+        purpose="subsidy-eligibility",
+        categories=["identity"],
+        ttl=timedelta(hours=1),
+    )
     workspace.audit.checkpoint()
     report = check(workspace, policy=Policy(key_rotation_age=timedelta(days=365)))
     finding = report.finding("tokens-signing-key")
-    assert finding.status == "fail" and finding.violations == 1
+    assert finding.status == "fail"
+    assert finding.violations == 1
     assert "old when it signed" in finding.evidence[0].note.en
     assert reverify(report, "tokens-signing-key")
 
@@ -134,7 +161,12 @@ def test_signing_with_a_rotated_out_key_fails(tmp_path: Path, clock: FrozenClock
     from govshare.testing import temporary_workspace
 
     ws = temporary_workspace(tmp_path, clock=clock)
-    issue = {"audience": "hrss", "purpose": "subsidy-eligibility", "categories": ["identity"], "ttl": timedelta(hours=1)}
+    issue = {
+        "audience": "hrss",
+        "purpose": "subsidy-eligibility",
+        "categories": ["identity"],
+        "ttl": timedelta(hours=1),
+    }
     ws.tokens.issue(**issue)
     backup = tmp_path / "backup.keys"
     keys = tmp_path / "govshare.keys"
@@ -143,17 +175,24 @@ def test_signing_with_a_rotated_out_key_fails(tmp_path: Path, clock: FrozenClock
     clock.advance(seconds=10)
     ws.close()
     ws = Workspace.open(
-        f"sqlite:///{tmp_path / 'govshare.db'}", passphrase=TEST_PASSPHRASE, key_file=keys, clock=clock
+        f"sqlite:///{tmp_path / 'govshare.db'}",
+        passphrase=TEST_PASSPHRASE,
+        key_file=keys,
+        clock=clock,
     )
     ws.tokens.issue(**issue)  # signed by v2
     ws.close()
     ws = Workspace.open(
-        f"sqlite:///{tmp_path / 'govshare.db'}", passphrase=TEST_PASSPHRASE, key_file=backup, clock=clock
+        f"sqlite:///{tmp_path / 'govshare.db'}",
+        passphrase=TEST_PASSPHRASE,
+        key_file=backup,
+        clock=clock,
     )
     clock.advance(seconds=10)
     ws.tokens.issue(**issue)  # v1 again, from the old backup
     ws.audit.checkpoint()
     finding = check(ws).finding("tokens-signing-key")
     ws.close()
-    assert finding.status == "fail" and finding.violations == 1
+    assert finding.status == "fail"
+    assert finding.violations == 1
     assert "newer version v2" in finding.evidence[0].note.en

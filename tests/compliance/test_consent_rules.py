@@ -29,10 +29,21 @@ def test_compliant_consents_pass_every_consent_rule(workspace: Workspace) -> Non
     """Separate, assessed consents, a minor's with a guardian: every consent rule passes."""
     grant(workspace, 1)
     grant(workspace, 2, categories=["identity", "medical-health"])
-    grant(workspace, 3, categories=["identity", "minor-information"], minor=True, guardian=resident_id(4))
+    grant(
+        workspace,
+        3,
+        categories=["identity", "minor-information"],
+        minor=True,
+        guardian=resident_id(4),
+    )
     workspace.audit.checkpoint()
     report = check(workspace)
-    for rule in ("consent-logged", "consent-separate", "consent-minor-guardian", "consent-impact-assessment"):
+    for rule in (
+        "consent-logged",
+        "consent-separate",
+        "consent-minor-guardian",
+        "consent-impact-assessment",
+    ):
         assert report.finding(rule).status == "pass", report.finding(rule)
     assert report.finding("consent-separate").checked == 3
 
@@ -45,7 +56,8 @@ def test_provision_without_separate_consent_fails(workspace: Workspace) -> None:
     finding = check(workspace).finding("consent-separate")
     assert finding.status == "fail"
     assert finding.violations == 1
-    assert bad in finding.items and good not in finding.items
+    assert bad in finding.items
+    assert good not in finding.items
     assert "separate" in finding.evidence[0].note.en
     assert reverify(check(workspace), "consent-separate") == [finding.evidence[0].index]
 
@@ -58,7 +70,8 @@ def test_sensitive_without_separate_consent_fails(sqlite_workspace: Workspace) -
     ws.audit.checkpoint()
     report = check(ws)
     finding = report.finding("consent-separate")
-    assert finding.status == "fail" and finding.items == (bad,)
+    assert finding.status == "fail"
+    assert finding.items == (bad,)
     assert "sensitive" in finding.evidence[0].note.en
     assert reverify(report, "consent-separate")
 
@@ -66,12 +79,15 @@ def test_sensitive_without_separate_consent_fails(sqlite_workspace: Workspace) -
 def test_minor_without_guardian_fails(sqlite_workspace: Workspace) -> None:
     """A minor's record whose guardian was removed in the database is found."""
     ws = sqlite_workspace
-    bad = grant(ws, 1, categories=["identity", "minor-information"], minor=True, guardian=resident_id(2))
+    bad = grant(
+        ws, 1, categories=["identity", "minor-information"], minor=True, guardian=resident_id(2)
+    )
     _edit_record(ws, bad, guardian=None)
     ws.audit.checkpoint()
     report = check(ws)
     finding = report.finding("consent-minor-guardian")
-    assert finding.status == "fail" and finding.items == (bad,)
+    assert finding.status == "fail"
+    assert finding.items == (bad,)
     assert reverify(report, "consent-minor-guardian")
 
 
@@ -82,7 +98,8 @@ def test_missing_impact_assessment_fails(workspace: Workspace) -> None:
     workspace.audit.checkpoint()
     report = check(workspace)
     finding = report.finding("consent-impact-assessment")
-    assert finding.status == "fail" and finding.items == (bad,)
+    assert finding.status == "fail"
+    assert finding.items == (bad,)
     assert reverify(report, "consent-impact-assessment")
 
 
@@ -102,7 +119,8 @@ def test_record_written_outside_the_log_fails(sqlite_workspace: Workspace) -> No
         )
     ws.audit.checkpoint()
     finding = check(ws).finding("consent-logged")
-    assert finding.status == "fail" and finding.items == (forged,)
+    assert finding.status == "fail"
+    assert finding.items == (forged,)
     assert finding.evidence == ()  # the point: the log has no entry for it
 
 
@@ -115,6 +133,7 @@ def test_record_deleted_from_the_registry_fails(sqlite_workspace: Workspace) -> 
     ws.audit.checkpoint()
     report = check(ws)
     finding = report.finding("consent-logged")
-    assert finding.status == "fail" and finding.items == (gone,)
+    assert finding.status == "fail"
+    assert finding.items == (gone,)
     assert kept not in finding.items
     assert reverify(report, "consent-logged") == [finding.evidence[0].index]

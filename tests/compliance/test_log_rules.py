@@ -21,7 +21,9 @@ def _rewrite_history(ws: Workspace, tmp_store_url: str, changed: int) -> None:
     checkpoints are deleted and a fresh one signed with the department's key.
     """
     events = [r.event for r in ws.audit.entries()]
-    forged = events[changed].model_copy(update={"data": {**events[changed].data, "purposes": ["other"]}})
+    forged = events[changed].model_copy(
+        update={"data": {**events[changed].data, "purposes": ["other"]}}
+    )
     events[changed] = forged
     scratch = Store.open(tmp_store_url)
     AuditLog(scratch, origin=ws.origin).append_many(events)
@@ -32,7 +34,7 @@ def _rewrite_history(ws: Workspace, tmp_store_url: str, changed: int) -> None:
     scratch.close()
     with ws.store.transaction() as conn:
         for table in ("audit_entries", "audit_nodes", "audit_checkpoints"):
-            conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
+            conn.execute(text(f"DELETE FROM {table}"))
         conn.execute(
             text("INSERT INTO audit_entries (seq, entry, leaf_hash) VALUES (:s, :e, :h)"),
             [{"s": s, "e": e, "h": h} for s, e, h in entries],
@@ -57,7 +59,8 @@ def test_log_with_auditor_checkpoint_passes(workspace: Workspace) -> None:
     report = check(workspace, checkpoints=[kept, latest])
     assert report.finding("audit-log-integrity").status == "pass"
     assert report.finding("audit-checkpoint-coverage").status == "pass"
-    assert report.anchor is not None and report.anchor.source == "auditor"
+    assert report.anchor is not None
+    assert report.anchor.source == "auditor"
     assert report.log_verified
 
 
@@ -86,10 +89,13 @@ def test_tampered_entry_fails_and_names_it(sqlite_workspace: Workspace) -> None:
     for n in range(3):
         grant(ws, n)
     with ws.store.transaction() as conn:
-        conn.execute(text("UPDATE audit_entries SET entry = replace(entry, 'hrss', 'hrsx') WHERE seq = 2"))
+        conn.execute(
+            text("UPDATE audit_entries SET entry = replace(entry, 'hrss', 'hrsx') WHERE seq = 2")
+        )
     report = check(ws)
     finding = report.finding("audit-log-integrity")
-    assert finding.status == "fail" and not report.log_verified
+    assert finding.status == "fail"
+    assert not report.log_verified
     assert finding.items == ("entry 2",)
     assert report.anchor is None
 

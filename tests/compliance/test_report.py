@@ -49,7 +49,8 @@ def test_every_rule_and_guide_item_appears(workspace: Workspace) -> None:
     assert {g.coverage for g in report.guide} <= {"mechanical", "partial", "documentary"}
     assert all(g.collect is not None for g in report.guide if g.coverage != "mechanical")
     pending = [f for f in report.findings if f.rule.startswith(("release-", "request-"))]
-    assert pending and all(f.status == "not-applicable" for f in pending)
+    assert pending
+    assert all(f.status == "not-applicable" for f in pending)
     assert all("feature not present" in f.explanation.en for f in pending)
 
 
@@ -58,7 +59,9 @@ def test_text_report_names_failures(workspace: Workspace) -> None:
     record = grant(workspace, 1, impact_assessment=None)
     workspace.audit.checkpoint()
     out = check(workspace).to_text()
-    assert "FAIL" in out and "consent-impact-assessment" in out and record in out
+    assert "FAIL" in out
+    assert "consent-impact-assessment" in out
+    assert record in out
 
 
 def test_check_changes_nothing_in_a_sqlite_store(tmp_path: Path, cli_run: Run) -> None:
@@ -74,7 +77,17 @@ def test_check_changes_nothing_in_a_sqlite_store(tmp_path: Path, cli_run: Run) -
     db = tmp_path / "s" / "govshare.db"
     os.chmod(db, 0o444)
     before = (hashlib.sha256(db.read_bytes()).hexdigest(), stat.S_IMODE(db.stat().st_mode))
-    code, out, err = cli_run("check", "--db", f"sqlite:///{db}", "--key", key, "--checkpoint", str(cp), "--format", "json")
+    code, out, err = cli_run(
+        "check",
+        "--db",
+        f"sqlite:///{db}",
+        "--key",
+        key,
+        "--checkpoint",
+        str(cp),
+        "--format",
+        "json",
+    )
     assert code == 0, err
     assert json.loads(out)["key_source"] == "auditor"
     store = Store.open(f"sqlite:///{db}", read_only=True)
@@ -107,7 +120,9 @@ def test_check_runs_as_a_select_only_postgres_role(tmp_path: Path) -> None:
         conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"'))
         conn.execute(text(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"'))
     try:
-        auditor_url = create_engine(url).url.set(username=role).render_as_string(hide_password=False)
+        auditor_url = (
+            create_engine(url).url.set(username=role).render_as_string(hide_password=False)
+        )
         store = Store.open(auditor_url, schema=schema, read_only=True)
         report = check(store, key=key, checkpoints=[kept])
         assert report.finding("audit-log-integrity").status == "pass"
@@ -123,16 +138,21 @@ def test_check_runs_as_a_select_only_postgres_role(tmp_path: Path) -> None:
 def test_cli_exit_codes(cli_workspace: Run, tmp_path: Path) -> None:
     """check exits 1 when a rule fails, 2 on a bad policy file or checkpoint."""
     code, out, _ = cli_workspace("check", "--format", "text", "--lang", "en")
-    assert code == 1 and "audit-checkpoint-coverage" in out  # nothing signed yet
+    assert code == 1
+    assert "audit-checkpoint-coverage" in out
     policy = tmp_path / "policy.yaml"
     policy.write_text("require_checkpoint_coverage: false\n", encoding="utf-8")
-    code, out, err = cli_workspace("check", "--policy", str(policy), "-o", str(tmp_path / "r.html"), "--format", "html")
+    code, out, err = cli_workspace(
+        "check", "--policy", str(policy), "-o", str(tmp_path / "r.html"), "--format", "html"
+    )
     assert code == 0, out + err
     assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     policy.write_text("max_token_lifetime: soon\n", encoding="utf-8")
     code, _, err = cli_workspace("check", "--policy", str(policy))
-    assert code == 2 and "max_token_lifetime" in err
+    assert code == 2
+    assert "max_token_lifetime" in err
     bad = tmp_path / "bad.checkpoint"
     bad.write_text("not a checkpoint\n", encoding="utf-8")
     code, _, err = cli_workspace("check", "--checkpoint", str(bad))
-    assert code == 2 and err.startswith("error:")
+    assert code == 2
+    assert err.startswith("error:")

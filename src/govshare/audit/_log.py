@@ -556,7 +556,6 @@ def _parse_entry(entry: bytes) -> AuditEvent:
 
 def _parse_unverified(entry: object) -> AuditEvent | None:
     """The event in a stored entry, or None if the row no longer holds a valid entry."""
-    import json
 
     from pydantic import ValidationError
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TextIO
 
 import click
 
@@ -25,7 +25,9 @@ def _when(value: str | None, what: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise InputError(f"{what} is not an ISO 8601 time (e.g. 2026-01-01T00:00:00+08:00)") from None
+        raise InputError(
+            f"{what} is not an ISO 8601 time (e.g. 2026-01-01T00:00:00+08:00)"
+        ) from None
     if parsed.tzinfo is None:
         raise InputError(f"{what} needs a timezone (e.g. 2026-01-01T00:00:00+08:00)")
     return parsed
@@ -104,7 +106,7 @@ def check_command(
     since: str | None,
     until: str | None,
     policy_file: Path | None,
-    checkpoint_files: tuple[click.utils.LazyFile, ...],
+    checkpoint_files: tuple[TextIO, ...],
     fmt: Literal["text", "json", "html"],
     lang: Literal["zh", "en"],
     output: Path | None,

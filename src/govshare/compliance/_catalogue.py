@@ -58,7 +58,9 @@ def render() -> str:
     for g in GUIDE:
         rules = ", ".join(f"`{r.id}`" for r in RULES.values() if g.item in r.guide_items) or "—"
         collect = g.collect.en if g.collect else "—"
-        out.append(f"| {g.item}\\* | {g.topic.zh} / {g.topic.en} | {', '.join(g.pipl)} | {rules} | {collect} |")
+        out.append(
+            f"| {g.item}\\* | {g.topic.zh} / {g.topic.en} | {', '.join(g.pipl)} | {rules} | {collect} |"
+        )
     return "\n".join(out) + "\n"
 
 

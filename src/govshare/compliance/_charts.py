@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from markupsafe import Markup, escape
@@ -14,7 +14,7 @@ _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#
 
 
 def _empty(label: str, chart_id: str) -> Markup:
-    return Markup(
+    return Markup(  # noqa: S704 - every interpolated text is escaped
         f'<svg id="{escape(chart_id)}" class="chart" role="img" viewBox="0 0 {_W} {_H}" '
         f'width="{_W}" height="{_H}" xmlns="http://www.w3.org/2000/svg">'
         f'<rect x="0" y="0" width="{_W}" height="{_H}" fill="#fafafa" stroke="#ccc"/>'
@@ -24,7 +24,7 @@ def _empty(label: str, chart_id: str) -> Markup:
 
 
 def line_chart(
-    series: dict[str, Sequence[tuple[datetime, float]]],
+    series: Mapping[str, Sequence[tuple[datetime, float]]],
     caps: dict[str, float],
     *,
     chart_id: str,
@@ -64,7 +64,7 @@ def line_chart(
             f"{escape(name)}</text>"
         )
     parts.append("</svg>")
-    return Markup("".join(parts))
+    return Markup("".join(parts))  # noqa: S704 - every interpolated text is escaped
 
 
 def bar_chart(counts: dict[str, int], *, chart_id: str, title: str, empty: str) -> Markup:
@@ -86,7 +86,7 @@ def bar_chart(counts: dict[str, int], *, chart_id: str, title: str, empty: str) 
             f'<text x="{2 * _PAD + width + 4}" y="{y + step * 0.5}" font-size="11">{count}</text>'
         )
     parts.append("</svg>")
-    return Markup("".join(parts))
+    return Markup("".join(parts))  # noqa: S704 - every interpolated text is escaped
 
 
 def _frame(chart_id: str, title: str, scale: str) -> str:

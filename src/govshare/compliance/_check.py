@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
@@ -96,13 +96,17 @@ def check(
     return _report(ctx, findings, key_source)
 
 
-def _open(source: HasStoreAndLog | Store, key: str | VerifyKey | None) -> tuple[Store, AuditLog, str]:
+def _open(
+    source: HasStoreAndLog | Store, key: str | VerifyKey | None
+) -> tuple[Store, AuditLog, str]:
     if isinstance(source, Store):
         meta = read_meta(source)
         if not meta:
             raise StorageError(f"{source.url} holds no govshare workspace")
         origin = meta["origin"]
-        verify_key = _key(key, origin) if key is not None else parse_verifier_key(meta["log_key"])[1]
+        verify_key = (
+            _key(key, origin) if key is not None else parse_verifier_key(meta["log_key"])[1]
+        )
         log = AuditLog(source, origin=origin, public_key=verify_key, actor=meta["department"])
         return source, log, "auditor" if key is not None else "store"
     log = source.audit
@@ -131,9 +135,7 @@ def _run(ctx: Context, rule: Rule) -> Finding:
     evidence = tuple(
         _evidence(ctx, v.record, v.note) for v in logged[:limit] if v.record is not None
     )
-    items = tuple(
-        dict.fromkeys(v.item for v in outcome.violations if v.item is not None)
-    )
+    items = tuple(dict.fromkeys(v.item for v in outcome.violations if v.item is not None))
     return Finding(
         rule=rule.id,
         title=rule.title,
@@ -151,7 +153,7 @@ def _run(ctx: Context, rule: Rule) -> Finding:
 
 def _evidence(ctx: Context, record: AuditRecord, note: Text) -> Evidence:
     """The entry's bytes and, when the log verified, its inclusion proof against the anchor."""
-    ((_, entry, leaf),) = list(ctx.log.raw_entries(record.seq, record.seq + 1))
+    ((_, entry, _leaf),) = list(ctx.log.raw_entries(record.seq, record.seq + 1))
     report, anchor = ctx.verified, ctx.anchor
     proof, kind = None, "none"
     if report is not None:
@@ -173,7 +175,7 @@ def _evidence(ctx: Context, record: AuditRecord, note: Text) -> Evidence:
         note=note,
         entry=entry.decode("utf-8"),
         proof=proof,
-        anchor=kind,  # type: ignore[arg-type]
+        anchor=kind,
     )
 
 
@@ -186,7 +188,7 @@ def _report(ctx: Context, findings: tuple[Finding, ...], key_source: str) -> Rep
         store=ctx.store.url,
         origin=ctx.log.origin,
         log_key=verifier_key_string(ctx.log.origin, ctx.log.verify_key),
-        key_source=key_source,  # type: ignore[arg-type]
+        key_source=key_source,
         since=ctx.since,
         until=ctx.until,
         policy=ctx.policy,
@@ -205,9 +207,7 @@ def _report(ctx: Context, findings: tuple[Finding, ...], key_source: str) -> Rep
         guide=_guide(status),
         budget_use=_budget_use(ctx),
         budget_caps={b.dataset: b.epsilon_cap for b in ctx.budgets if b.requester == dp_rules.ALL},
-        releases_per_recipient=dict(
-            Counter(r.event.actor for r in ctx.events(dp_rules.RELEASED))
-        ),
+        releases_per_recipient=dict(Counter(r.event.actor for r in ctx.events(dp_rules.RELEASED))),
     )
 
 
@@ -217,7 +217,11 @@ def _guide(status: dict[str, Status]) -> tuple[GuideEntry, ...]:
         rules = tuple(r.id for r in RULES.values() if item.item in r.guide_items)
         checked = [r for r in rules if RULES[r].check is not None]
         coverage = (
-            "documentary" if not checked else "partial" if item.collect is not None else "mechanical"
+            "documentary"
+            if not checked
+            else "partial"
+            if item.collect is not None
+            else "mechanical"
         )
         out.append(
             GuideEntry(
@@ -234,7 +238,7 @@ def _guide(status: dict[str, Status]) -> tuple[GuideEntry, ...]:
 
 
 def _budget_use(ctx: Context) -> tuple[BudgetPoint, ...]:
-    spent: Counter[str] = Counter()
+    spent: dict[str, float] = defaultdict(float)
     points = []
     for record in ctx.events(dp_rules.RELEASED, whole_log=True):
         dataset = str(record.event.data.get("dataset"))
@@ -242,5 +246,7 @@ def _budget_use(ctx: Context) -> tuple[BudgetPoint, ...]:
         if isinstance(epsilon, int | float) and not isinstance(epsilon, bool):
             spent[dataset] += float(epsilon)
         if ctx.in_period(record.event.time):
-            points.append(BudgetPoint(time=record.event.time, dataset=dataset, epsilon=spent[dataset]))
+            points.append(
+                BudgetPoint(time=record.event.time, dataset=dataset, epsilon=spent[dataset])
+            )
     return tuple(points)

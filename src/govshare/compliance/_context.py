@@ -23,7 +23,6 @@ from govshare.audit import (
 )
 from govshare.compliance._policy import Policy
 from govshare.consent import ConsentRecord, read_consent_records
-
 from govshare.dp import BudgetStatus, StoreLedger
 from govshare.exceptions import GovShareError, InputError, IntegrityError
 from govshare.storage import Store, workspace_meta
@@ -103,7 +102,9 @@ class Context:
         report = self.verified
         return tuple(self._check_supplied(cp, report) for cp in self.supplied)
 
-    def _check_supplied(self, cp: SignedCheckpoint, report: VerifyReport | None) -> CheckpointResult:
+    def _check_supplied(
+        self, cp: SignedCheckpoint, report: VerifyReport | None
+    ) -> CheckpointResult:
         if cp.origin != self.log.origin:
             return CheckpointResult(cp, False, f"it is a checkpoint of another log ({cp.origin})")
         try:
@@ -206,5 +207,3 @@ def read_meta(store: Store) -> dict[str, str]:
     with store.read() as conn:
         rows = conn.execute(select(workspace_meta.c.key, workspace_meta.c.value))
         return {str(k): str(v) for k, v in rows}
-
-

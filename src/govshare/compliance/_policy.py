@@ -67,5 +67,3 @@ def load_policy(path: str | Path) -> Policy:
         return Policy.model_validate(data)
     except ValidationError as exc:
         raise InputError(describe(exc, "policy")) from None
-
-

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from pydantic import Field
 
 from govshare._models import Record
 from govshare.compliance._charts import bar_chart, line_chart
@@ -65,8 +66,8 @@ class Report(Record):
     findings: tuple[Finding, ...]
     guide: tuple[GuideEntry, ...]
     budget_use: tuple[BudgetPoint, ...] = ()
-    budget_caps: dict[str, float] = {}
-    releases_per_recipient: dict[str, int] = {}
+    budget_caps: dict[str, float] = Field(default_factory=dict)
+    releases_per_recipient: dict[str, int] = Field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -109,7 +110,9 @@ class Report(Record):
         for f in self.findings:
             lines.append(f"{f.status.upper():15} {f.rule:{width}}  {f.explanation.get(lang)}")
             for e in f.evidence:
-                lines.append(f"{'':15} {'':{width}}  - entry {e.index} ({e.type}): {e.note.get(lang)}")
+                lines.append(
+                    f"{'':15} {'':{width}}  - entry {e.index} ({e.type}): {e.note.get(lang)}"
+                )
             shown = {f"entry {e.index}" for e in f.evidence}
             for item in f.items[: self.policy.max_evidence]:
                 if item not in shown:
@@ -123,8 +126,12 @@ class Report(Record):
 
         Returns the HTML; also writes it to *path* when given.
         """
-        html = _environment().get_template("report.html.j2").render(
-            r=self, lang=lang, L=_LABELS[lang], charts=self._charts(lang), counts=self.counts
+        html = (
+            _environment()
+            .get_template("report.html.j2")
+            .render(
+                r=self, lang=lang, L=_LABELS[lang], charts=self._charts(lang), counts=self.counts
+            )
         )
         if path is not None:
             Path(path).write_text(html, encoding="utf-8")
@@ -157,7 +164,8 @@ def report_schema() -> dict[str, Any]:
     schema = Report.model_json_schema(mode="serialization")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://govshare.invalid/schemas/compliance-report-1.json"
-    return json.loads(json.dumps(schema, sort_keys=True))
+    ordered: dict[str, Any] = json.loads(json.dumps(schema, sort_keys=True))
+    return ordered
 
 
 def _environment() -> Environment:

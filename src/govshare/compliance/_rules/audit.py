@@ -13,7 +13,10 @@ __all__ = ["checkpoint_coverage", "log_integrity"]
 @rule(
     "audit-log-integrity",
     family="audit",
-    title=t("审计日志完整且与审计方保存的检查点一致", "The audit log verifies and matches every checkpoint the auditor kept"),
+    title=t(
+        "审计日志完整且与审计方保存的检查点一致",
+        "The audit log verifies and matches every checkpoint the auditor kept",
+    ),
     explanation=t(
         "从存储的条目重新计算整个 RFC 6962 默克尔树，核对每个树节点、日志头和每个已签名检查点；"
         "再用一致性证明核对审计方提供的每个检查点。即使条目、叶哈希、节点和日志头被一并改写，"
@@ -81,7 +84,8 @@ def log_integrity(ctx: Context) -> Outcome:
         )
     else:
         extra = t(
-            f"与审计方提供的 {supplied} 个检查点一致。", f"Consistent with all {supplied} supplied checkpoint(s)."
+            f"与审计方提供的 {supplied} 个检查点一致。",
+            f"Consistent with all {supplied} supplied checkpoint(s).",
         )
     return Outcome(
         "pass",
@@ -97,7 +101,10 @@ def log_integrity(ctx: Context) -> Outcome:
 @rule(
     "audit-checkpoint-coverage",
     family="audit",
-    title=t("审计期间的条目均被已签名检查点覆盖", "Every entry of the period is covered by a signed checkpoint"),
+    title=t(
+        "审计期间的条目均被已签名检查点覆盖",
+        "Every entry of the period is covered by a signed checkpoint",
+    ),
     explanation=t(
         "证据的包含证明以已签名检查点为锚。最新的可信检查点（审计方提供且一致的，或存储并已校验的）"
         "必须覆盖审计期间的所有条目，否则这些条目只能对照未签名的日志头证明。",
@@ -115,11 +122,16 @@ def checkpoint_coverage(ctx: Context) -> Outcome:
     if report is None:
         return Outcome(
             "not-applicable",
-            t("日志未通过校验，无法判断检查点覆盖。", "The log does not verify, so coverage cannot be judged."),
+            t(
+                "日志未通过校验，无法判断检查点覆盖。",
+                "The log does not verify, so coverage cannot be judged.",
+            ),
         )
     last = _last_in_period(ctx, report.size)
     if last is None:
-        return Outcome("not-applicable", t("审计期间没有日志条目。", "The period has no log entries."))
+        return Outcome(
+            "not-applicable", t("审计期间没有日志条目。", "The period has no log entries.")
+        )
     anchor = ctx.anchor
     covered = anchor.size if anchor is not None else 0
     if covered > last or not ctx.policy.require_checkpoint_coverage:

@@ -59,7 +59,10 @@ def _over_records(
         )
     return Outcome(
         "pass",
-        t(f"{len(relevant)} 条{what.zh}的同意记录均符合要求。", f"All {len(relevant)} consent records that {what.en} comply."),
+        t(
+            f"{len(relevant)} 条{what.zh}的同意记录均符合要求。",
+            f"All {len(relevant)} consent records that {what.en} comply.",
+        ),
         checked=len(relevant),
     )
 
@@ -92,7 +95,10 @@ def logged(ctx: Context) -> Outcome:
     ids = {r.record_id for r in records}
     violations = [
         Violation(
-            t("登记簿中的记录没有 consent.granted 日志条目", "a registry record has no consent.granted entry"),
+            t(
+                "登记簿中的记录没有 consent.granted 日志条目",
+                "a registry record has no consent.granted entry",
+            ),
             item=r.record_id,
         )
         for r in records
@@ -104,14 +110,19 @@ def logged(ctx: Context) -> Outcome:
         if record_id not in every_id:
             violations.append(
                 Violation(
-                    t("日志记录的同意在登记簿中已不存在", "a logged grant's record is missing from the registry"),
+                    t(
+                        "日志记录的同意在登记簿中已不存在",
+                        "a logged grant's record is missing from the registry",
+                    ),
                     record=entry,
                     item=str(record_id),
                 )
             )
     checked = len(records) + len(ctx.events(GRANTED))
     if not checked:
-        return Outcome("not-applicable", t("审计期间没有同意记录。", "The period has no consent records."))
+        return Outcome(
+            "not-applicable", t("审计期间没有同意记录。", "The period has no consent records.")
+        )
     if violations:
         return Outcome(
             "fail",
@@ -135,7 +146,10 @@ def logged(ctx: Context) -> Outcome:
 @rule(
     "consent-separate",
     family="consent",
-    title=t("敏感个人信息和向他方提供取得了单独同意", "Sensitive categories and provision to another party had separate consent"),
+    title=t(
+        "敏感个人信息和向他方提供取得了单独同意",
+        "Sensitive categories and provision to another party had separate consent",
+    ),
     explanation=t(
         "以同意为合法性基础、涉及敏感个人信息（第二十九条）或向其他个人信息处理者提供（第二十三条）的记录，"
         "必须是单独同意。",
@@ -171,15 +185,15 @@ def separate(ctx: Context) -> Outcome:
         why_zh = "敏感个人信息" if r.sensitive_categories else "向他方提供"
         return t(f"{why_zh}未取得单独同意", f"{why} without separate consent")
 
-    return _over_records(
-        ctx, applies, broken, what=t("需单独同意", "need separate consent")
-    )
+    return _over_records(ctx, applies, broken, what=t("需单独同意", "need separate consent"))
 
 
 @rule(
     "consent-minor-guardian",
     family="consent",
-    title=t("不满十四周岁未成年人的信息取得了监护人同意", "Minors' information had a guardian's consent"),
+    title=t(
+        "不满十四周岁未成年人的信息取得了监护人同意", "Minors' information had a guardian's consent"
+    ),
     explanation=t(
         "以同意为基础处理不满十四周岁未成年人个人信息的记录，必须记有父母或其他监护人的同意（第三十一条）。",
         "A consent-based record about a minor under 14 must carry the consent of a parent or "
@@ -195,9 +209,11 @@ def guardian(ctx: Context) -> Outcome:
     return _over_records(
         ctx,
         lambda r: r.legal_basis == "consent" and r.minor,
-        lambda r: None
-        if r.guardian is not None
-        else t("未成年人记录没有监护人同意", "a minor's record without a guardian's consent"),
+        lambda r: (
+            None
+            if r.guardian is not None
+            else t("未成年人记录没有监护人同意", "a minor's record without a guardian's consent")
+        ),
         what=t("涉及未成年人", "concern a minor"),
     )
 
@@ -205,7 +221,10 @@ def guardian(ctx: Context) -> Outcome:
 @rule(
     "consent-impact-assessment",
     family="consent",
-    title=t("需要时有个人信息保护影响评估", "An impact assessment is referenced where PIPL Art. 55 requires one"),
+    title=t(
+        "需要时有个人信息保护影响评估",
+        "An impact assessment is referenced where PIPL Art. 55 requires one",
+    ),
     explanation=t(
         "处理敏感个人信息、向其他个人信息处理者提供个人信息，应当事前进行个人信息保护影响评估"
         "（第五十五条第一项、第三项）；记录应引用该评估（impact_assessment）。",
@@ -224,8 +243,10 @@ def impact_assessment(ctx: Context) -> Outcome:
     return _over_records(
         ctx,
         lambda r: bool(r.sensitive_categories) or _provided(r, controller),
-        lambda r: None
-        if r.impact_assessment
-        else t("缺少个人信息保护影响评估引用", "no impact-assessment reference"),
+        lambda r: (
+            None
+            if r.impact_assessment
+            else t("缺少个人信息保护影响评估引用", "no impact-assessment reference")
+        ),
         what=t("需影响评估", "need an impact assessment"),
     )

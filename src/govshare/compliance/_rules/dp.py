@@ -71,7 +71,9 @@ def replay(ctx: Context) -> Replay:
             scope = scopes.setdefault(key, Scope(eps, delta))
             scope.epsilon_cap, scope.delta_cap, scope.set_by = eps, delta, record
             continue
-        charged_to = [scopes[k] for k in ((dataset, ALL), (dataset, record.event.actor)) if k in scopes]
+        charged_to = [
+            scopes[k] for k in ((dataset, ALL), (dataset, record.event.actor)) if k in scopes
+        ]
         if not charged_to:
             uncovered.append(record)
         for scope in charged_to:
@@ -120,14 +122,21 @@ def within_cap(ctx: Context) -> Outcome:
     ledger = _ledger(ctx)
     rebuilt = replay(ctx)
     if not ledger and not rebuilt.scopes:
-        return Outcome("not-applicable", t("存储中没有差分隐私预算。", "The store has no DP budgets."))
+        return Outcome(
+            "not-applicable", t("存储中没有差分隐私预算。", "The store has no DP budgets.")
+        )
     violations: list[Violation] = []
-    for (dataset, requester), (eps_cap, eps_spent, delta_cap, delta_spent) in sorted(ledger.items()):
+    for (dataset, requester), (eps_cap, eps_spent, delta_cap, delta_spent) in sorted(
+        ledger.items()
+    ):
         scope_name = f"{dataset} / {requester}"
         if eps_spent > eps_cap or delta_spent > delta_cap:
             violations.append(
                 Violation(
-                    t(f"台账 {scope_name} 已用超过上限", f"ledger {scope_name} has spent more than its cap"),
+                    t(
+                        f"台账 {scope_name} 已用超过上限",
+                        f"ledger {scope_name} has spent more than its cap",
+                    ),
                     item=scope_name,
                 )
             )
@@ -135,7 +144,10 @@ def within_cap(ctx: Context) -> Outcome:
         if logged is not None and (logged.epsilon_cap, logged.delta_cap) != (eps_cap, delta_cap):
             violations.append(
                 Violation(
-                    t(f"台账 {scope_name} 的上限与日志记录不符", f"ledger {scope_name}'s cap differs from the logged one"),
+                    t(
+                        f"台账 {scope_name} 的上限与日志记录不符",
+                        f"ledger {scope_name}'s cap differs from the logged one",
+                    ),
                     record=logged.set_by,
                     item=scope_name,
                 )
@@ -143,7 +155,10 @@ def within_cap(ctx: Context) -> Outcome:
     for (dataset, requester), scope in sorted(rebuilt.scopes.items()):
         violations += [
             Violation(
-                t(f"此次发布使 {dataset} / {requester} 超出上限", f"this release took {dataset} / {requester} over its cap"),
+                t(
+                    f"此次发布使 {dataset} / {requester} 超出上限",
+                    f"this release took {dataset} / {requester} over its cap",
+                ),
                 record=record,
                 item=f"{dataset} / {requester}",
             )
@@ -170,7 +185,9 @@ def within_cap(ctx: Context) -> Outcome:
 @rule(
     "dp-release-charged",
     family="dp",
-    title=t("每次差分隐私发布都在返回前计入预算", "Every DP release was charged before it was returned"),
+    title=t(
+        "每次差分隐私发布都在返回前计入预算", "Every DP release was charged before it was returned"
+    ),
     explanation=t(
         "每条 dp.released 事件都与预算扣减在同一事务中提交。按日志重放得到的已用预算必须与台账完全一致："
         "台账少于日志说明有发布未扣预算；台账多于日志说明有扣减没有日志记录；找不到上限的发布从未扣费。",
@@ -190,7 +207,9 @@ def charged(ctx: Context) -> Outcome:
     rebuilt = replay(ctx)
     releases = ctx.events(RELEASED, whole_log=True)
     if not releases and not ledger:
-        return Outcome("not-applicable", t("存储中没有差分隐私发布。", "The store has no DP releases."))
+        return Outcome(
+            "not-applicable", t("存储中没有差分隐私发布。", "The store has no DP releases.")
+        )
     violations = [
         Violation(t("此次发布没有可扣减的预算上限", "this release had no cap to charge"), record=r)
         for r in rebuilt.uncovered
@@ -204,15 +223,24 @@ def charged(ctx: Context) -> Outcome:
         if spent == logged:
             continue
         if spent < logged:
-            note = t(f"{name}：台账已用少于日志中的发布（有发布未扣预算）", f"{name}: the ledger has spent less than the logged releases (a release went uncharged)")
+            note = t(
+                f"{name}：台账已用少于日志中的发布（有发布未扣预算）",
+                f"{name}: the ledger has spent less than the logged releases (a release went uncharged)",
+            )
         else:
-            note = t(f"{name}：台账已用多于日志中的发布（有扣减没有日志）", f"{name}: the ledger has spent more than the logged releases (a charge has no log entry)")
+            note = t(
+                f"{name}：台账已用多于日志中的发布（有扣减没有日志）",
+                f"{name}: the ledger has spent more than the logged releases (a charge has no log entry)",
+            )
         last = scope.releases[-1] if scope and scope.releases else None
         violations.append(Violation(note, record=last, item=name))
     if violations:
         return Outcome(
             "fail",
-            t(f"台账与日志有 {len(violations)} 处不一致。", f"Ledger and log disagree in {len(violations)} place(s)."),
+            t(
+                f"台账与日志有 {len(violations)} 处不一致。",
+                f"Ledger and log disagree in {len(violations)} place(s).",
+            ),
             checked=len(releases),
             violations=tuple(violations),
         )

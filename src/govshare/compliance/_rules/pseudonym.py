@@ -14,7 +14,10 @@ REIDENTIFIED = "pseudonym.reidentified"
 @rule(
     "pseudonym-reidentification-authorised",
     family="pseudonym",
-    title=t("每次重新识别都有理由并由授权人员进行", "Every re-identification has a reason and an authorised principal"),
+    title=t(
+        "每次重新识别都有理由并由授权人员进行",
+        "Every re-identification has a reason and an authorised principal",
+    ),
     explanation=t(
         "去标识化信息只有在必要时才可由授权人员还原。每个 pseudonym.reidentified 事件必须记有非空理由和"
         "执行者；若策略列出授权人员（reidentify_principals），执行者必须在其中。",
@@ -49,12 +52,17 @@ def reidentification(ctx: Context) -> Outcome:
         actor = record.event.actor
         if not isinstance(reason, str) or not reason.strip():
             violations.append(
-                Violation(t("重新识别没有记录理由", "re-identification without a reason"), record=record)
+                Violation(
+                    t("重新识别没有记录理由", "re-identification without a reason"), record=record
+                )
             )
         elif allowed is not None and actor not in allowed:
             violations.append(
                 Violation(
-                    t(f"执行者 {actor} 不在授权人员名单中", f"actor {actor} is not an authorised principal"),
+                    t(
+                        f"执行者 {actor} 不在授权人员名单中",
+                        f"actor {actor} is not an authorised principal",
+                    ),
                     record=record,
                 )
             )

@@ -8,6 +8,7 @@ recorded those fields are counted as unchecked, never as passing.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 
 from govshare.audit import AuditRecord
@@ -21,7 +22,7 @@ ISSUED = ("token.issued", "token.exchanged")
 _KID = re.compile(r"^(?P<name>.+)-v(?P<version>\d+)-[0-9a-f]+$")
 
 
-def _time(data: dict[str, object], name: str) -> datetime | None:
+def _time(data: Mapping[str, object], name: str) -> datetime | None:
     value = data.get(name)
     if not isinstance(value, str):
         return None
@@ -37,11 +38,17 @@ def _issued(ctx: Context) -> list[AuditRecord]:
 
 def _summary(checked: int, unchecked: int, what: str, what_zh: str) -> tuple[str, str]:
     tail = (
-        (f"；{unchecked} 个较早的事件缺少所需字段，未能检查", f"; {unchecked} older event(s) lack the fields and were not checked")
+        (
+            f"；{unchecked} 个较早的事件缺少所需字段，未能检查",
+            f"; {unchecked} older event(s) lack the fields and were not checked",
+        )
         if unchecked
         else ("", "")
     )
-    return (f"{checked} 个令牌的{what_zh}均符合策略{tail[0]}。", f"All {checked} tokens' {what} comply with the policy{tail[1]}.")
+    return (
+        f"{checked} 个令牌的{what_zh}均符合策略{tail[0]}。",
+        f"All {checked} tokens' {what} comply with the policy{tail[1]}.",
+    )
 
 
 @rule(
@@ -71,7 +78,9 @@ def lifetime(ctx: Context) -> Outcome:
     """exp - nbf of every token is within max_token_lifetime."""
     issued = _issued(ctx)
     if not issued:
-        return Outcome("not-applicable", t("审计期间没有签发令牌。", "No token was issued in the period."))
+        return Outcome(
+            "not-applicable", t("审计期间没有签发令牌。", "No token was issued in the period.")
+        )
     limit = ctx.policy.max_token_lifetime
     violations, checked, unchecked = [], 0, 0
     for record in issued:
@@ -85,7 +94,10 @@ def lifetime(ctx: Context) -> Outcome:
         if exp - nbf > limit:
             violations.append(
                 Violation(
-                    t(f"令牌 {data.get('jti')} 有效期 {exp - nbf} 超过 {limit}", f"token {data.get('jti')} is valid for {exp - nbf}, over {limit}"),
+                    t(
+                        f"令牌 {data.get('jti')} 有效期 {exp - nbf} 超过 {limit}",
+                        f"token {data.get('jti')} is valid for {exp - nbf}, over {limit}",
+                    ),
                     record=record,
                     item=str(data.get("jti")),
                 )
@@ -93,19 +105,27 @@ def lifetime(ctx: Context) -> Outcome:
     return _outcome(violations, checked, unchecked, "lifetimes", "有效期")
 
 
-def _outcome(violations: list[Violation], checked: int, unchecked: int, what: str, what_zh: str) -> Outcome:
+def _outcome(
+    violations: list[Violation], checked: int, unchecked: int, what: str, what_zh: str
+) -> Outcome:
     total = checked + unchecked
     if violations:
         return Outcome(
             "fail",
-            t(f"{checked} 个令牌中有 {len(violations)} 个违反策略。", f"{len(violations)} of {checked} tokens break the policy."),
+            t(
+                f"{checked} 个令牌中有 {len(violations)} 个违反策略。",
+                f"{len(violations)} of {checked} tokens break the policy.",
+            ),
             checked=total,
             violations=tuple(violations),
         )
     if not checked:
         return Outcome(
             "not-applicable",
-            t(f"{unchecked} 个令牌事件缺少所需字段（由较早版本记录），无法检查。", f"{unchecked} token event(s) lack the needed fields (written by an older govshare) and cannot be checked."),
+            t(
+                f"{unchecked} 个令牌事件缺少所需字段（由较早版本记录），无法检查。",
+                f"{unchecked} token event(s) lack the needed fields (written by an older govshare) and cannot be checked.",
+            ),
             checked=total,
         )
     zh, en = _summary(checked, unchecked, what, what_zh)
@@ -115,7 +135,10 @@ def _outcome(violations: list[Violation], checked: int, unchecked: int, what: st
 @rule(
     "tokens-signing-key",
     family="tokens",
-    title=t("令牌由未超期、未被轮换替代的密钥签名", "Tokens were signed by a key within its rotation age, not a rotated-out one"),
+    title=t(
+        "令牌由未超期、未被轮换替代的密钥签名",
+        "Tokens were signed by a key within its rotation age, not a rotated-out one",
+    ),
     explanation=t(
         "签名时，签名密钥版本的创建时间距签发时间不得超过策略的 key_rotation_age；并且不得在同名密钥的"
         "更新版本已启用之后仍使用旧版本签名（例如从旧备份恢复了密钥文件）。",
@@ -130,10 +153,14 @@ def _outcome(violations: list[Violation], checked: int, unchecked: int, what: st
 )
 def signing_key(ctx: Context) -> Outcome:
     """Key age at signing within key_rotation_age; never signed by a superseded version."""
-    every = sorted((r for t_ in ISSUED for r in ctx.events(t_, whole_log=True)), key=lambda r: r.seq)
+    every = sorted(
+        (r for t_ in ISSUED for r in ctx.events(t_, whole_log=True)), key=lambda r: r.seq
+    )
     in_period = {r.seq for r in _issued(ctx)}
     if not in_period:
-        return Outcome("not-applicable", t("审计期间没有签发令牌。", "No token was issued in the period."))
+        return Outcome(
+            "not-applicable", t("审计期间没有签发令牌。", "No token was issued in the period.")
+        )
     newest: dict[str, tuple[int, datetime]] = {}  # key name -> newest version seen, its creation
     limit = ctx.policy.key_rotation_age
     violations, checked, unchecked = [], 0, 0
@@ -148,9 +175,15 @@ def signing_key(ctx: Context) -> Outcome:
             name, version = parsed["name"], int(parsed["version"])
             seen = newest.get(name)
             if seen is not None and version < seen[0] and seen[1] <= signed:
-                problem = t(f"密钥 {kid} 在更新版本 v{seen[0]} 启用后仍在签名", f"key {kid} signed after the newer version v{seen[0]} was in use")
+                problem = t(
+                    f"密钥 {kid} 在更新版本 v{seen[0]} 启用后仍在签名",
+                    f"key {kid} signed after the newer version v{seen[0]} was in use",
+                )
             elif signed - created > limit:
-                problem = t(f"密钥 {kid} 签名时已使用 {signed - created}，超过 {limit}", f"key {kid} was {signed - created} old when it signed, over {limit}")
+                problem = t(
+                    f"密钥 {kid} 签名时已使用 {signed - created}，超过 {limit}",
+                    f"key {kid} was {signed - created} old when it signed, over {limit}",
+                )
             if seen is None or version > seen[0]:
                 newest[name] = (version, created)
         if record.seq not in in_period:

@@ -45,6 +45,9 @@ from govshare.cli._dp import budget, dp  # noqa: E402  [dp]
 
 cli.add_command(dp)  # [dp]
 cli.add_command(budget)  # [dp]
+from govshare.cli._check import check_command  # noqa: E402  [compliance]
+
+cli.add_command(check_command)  # [compliance]
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from govshare.consent._models import (
 )
 from govshare.consent._registry import ConsentRegistry
 from govshare.consent._schema import consent_record_schema
+from govshare.consent._store import read_consent_records
 from govshare.consent._subjects import RegistryPseudonymiser, SubjectPseudonyms
 from govshare.consent._vocabulary import Term, TermKind, Vocabulary
 
@@ -54,4 +55,5 @@ __all__ = [
     "TermKind",
     "Vocabulary",
     "consent_record_schema",
+    "read_consent_records",
 ]

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, Integer, String, bindparam, literal, select, union_all
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Integer,
+    String,
+    bindparam,
+    literal,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
 
+from govshare._clock import ensure_aware
 from govshare.consent._decide import RecordFacts, from_us, join_codes, split_codes, to_us
 from govshare.consent._models import ConsentEvent, ConsentRecord, StatutoryBasis
 from govshare.consent._tables import (
@@ -28,6 +39,7 @@ __all__ = [
     "insert_record",
     "insert_statutory",
     "load_record",
+    "read_consent_records",
     "revoke_statutory",
     "statutory_rows",
 ]
@@ -109,6 +121,43 @@ def load_record(conn: Connection, record_id: str) -> ConsentRecord:
     if row is None:
         raise InputError("there is no consent record with that id")
     return ConsentRecord.model_validate_json(row[0])
+
+
+def read_consent_records(
+    store: Store,
+    *,
+    granted_from: datetime | None = None,
+    granted_until: datetime | None = None,
+    batch: int = 10_000,
+) -> Iterator[ConsentRecord]:
+    """Every stored consent record, oldest grant first, read-only: no key ring, no audit log.
+
+    For auditors (:mod:`govshare.compliance`): it needs only read access to the store, and
+    yields records exactly as stored (subjects as registry pseudonyms). Reads in batches of
+    *batch* records, each in its own short read transaction.
+
+    Args:
+        granted_from, granted_until: only records granted in ``[granted_from, granted_until)``.
+
+    Raises:
+        NaiveDatetimeError: a bound has no timezone.
+    """
+    c = consent_records.c
+    query = select(c.granted_us, c.record_id, c.record).order_by(c.granted_us, c.record_id)
+    if granted_from is not None:
+        query = query.where(c.granted_us >= to_us(ensure_aware(granted_from, "granted_from")))
+    if granted_until is not None:
+        query = query.where(c.granted_us < to_us(ensure_aware(granted_until, "granted_until")))
+    after: tuple[int, str] | None = None
+    while True:
+        page = query if after is None else query.where(tuple_(c.granted_us, c.record_id) > after)
+        with store.read() as conn:
+            rows = conn.execute(page.limit(batch)).all()
+        for row in rows:
+            yield ConsentRecord.model_validate_json(row[2])
+        if len(rows) < batch:
+            return
+        after = (int(rows[-1][0]), str(rows[-1][1]))
 
 
 def event_rows(

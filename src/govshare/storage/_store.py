@@ -58,7 +58,12 @@ class Store:
 
     @classmethod
     def open(
-        cls, url: str | None = None, *, schema: str | None = None, migrate: bool = True
+        cls,
+        url: str | None = None,
+        *,
+        schema: str | None = None,
+        migrate: bool = True,
+        read_only: bool = False,
     ) -> Store:
         """Open (and by default create or upgrade) the store at *url*.
 
@@ -67,6 +72,9 @@ class Store:
                 database, or ``postgresql+psycopg://user@host:port/db``.
             schema: PostgreSQL only: keep every table in this schema (created if missing).
             migrate: create or upgrade the schema to this library's version.
+            read_only: open for reading only, as an auditor does: SQLite opens the file
+                read-only (``mode=ro``), PostgreSQL sessions default to read-only transactions,
+                the schema is neither created nor migrated, and any write raises.
 
         Raises:
             InputError: the URL or schema name is malformed, or names an unsupported database.
@@ -77,10 +85,11 @@ class Store:
         backend = parsed.get_backend_name()
         if schema is not None and (backend != "postgresql" or not matches(SCHEMA_PATTERN, schema)):
             raise InputError("schema= takes a lower-case SQL identifier, and only on PostgreSQL")
+        migrate = migrate and not read_only
         if backend == "sqlite":
-            engine = _sqlite_engine(parsed, create=migrate)
+            engine = _sqlite_engine(parsed, create=migrate, read_only=read_only)
         elif backend == "postgresql":
-            engine = _postgres_engine(parsed, schema)
+            engine = _postgres_engine(parsed, schema, read_only=read_only)
         else:
             raise InputError(
                 f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://"
@@ -300,9 +309,10 @@ def _parse_url(url: str) -> URL:
         ) from None
 
 
-def _sqlite_engine(url: URL, *, create: bool) -> Engine:
+def _sqlite_engine(url: URL, *, create: bool, read_only: bool = False) -> Engine:
     database = url.database or ""
     in_memory = database in ("", ":memory:")
+    connect_args: dict[str, Any] = {"check_same_thread": False}
     if not in_memory:
         path = Path(database).expanduser().resolve()
         if not path.parent.is_dir():
@@ -311,7 +321,10 @@ def _sqlite_engine(url: URL, *, create: bool) -> Engine:
             )
         if not create and not path.exists():
             raise StoreUnavailable(f"there is no SQLite store at {path}")
-    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+        if read_only:
+            # SQLite itself refuses every write on a connection opened with mode=ro.
+            url = url.set(database=f"file:{path}", query={"mode": "ro", "uri": "true"})
+    kwargs: dict[str, Any] = {"connect_args": connect_args}
     if in_memory:
         kwargs["poolclass"] = StaticPool
     engine = create_engine(url, **kwargs)
@@ -321,7 +334,7 @@ def _sqlite_engine(url: URL, *, create: bool) -> Engine:
         # Let SQLAlchemy's "begin" hook emit BEGIN itself (pysqlite's own handling defers the lock).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        if not in_memory:
+        if not in_memory and not read_only:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=60000")
@@ -338,20 +351,25 @@ def _sqlite_engine(url: URL, *, create: bool) -> Engine:
     return engine
 
 
-def _postgres_engine(url: URL, schema: str | None) -> Engine:
+def _postgres_engine(url: URL, schema: str | None, *, read_only: bool = False) -> Engine:
     if url.drivername not in ("postgresql+psycopg", "postgresql"):
         raise InputError("PostgreSQL stores use the psycopg 3 driver: postgresql+psycopg://…")
     url = url.set(drivername="postgresql+psycopg")
     connect_args: dict[str, Any] = {"connect_timeout": 10}
+    options = []
     if schema is not None:
-        connect_args["options"] = f"-csearch_path={schema}"
+        options.append(f"-csearch_path={schema}")
+    if read_only:
+        options.append("-cdefault_transaction_read_only=on")
+    if options:
+        connect_args["options"] = " ".join(options)
     try:
         engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
     except (NoSuchModuleError, ModuleNotFoundError):
         raise StorageError(
             "PostgreSQL support needs psycopg 3: pip install 'govshare[postgres]'"
         ) from None
-    if schema is not None:
+    if schema is not None and not read_only:
         _create_schema(url, schema)
     return engine
 

@@ -9,7 +9,9 @@ from typing import Any
 from pydantic import ValidationError
 from pyseto.key_interface import KeyInterface
 
+from govshare._clock import utc_iso
 from govshare.exceptions import AudienceMismatch, InputError, MalformedToken, PurposeMismatch
+from govshare.keys import KeyInfo
 from govshare.tokens import _paseto
 from govshare.tokens._models import Claims
 from govshare.types import DEPARTMENT_PATTERN, SLUG_PATTERN, matches
@@ -144,18 +146,26 @@ def consent_assertion(consent_record: str | None, consent_hash: bytes | None) ->
     return consent_hash
 
 
-def issued_event(claims: Claims, kid: str) -> dict[str, Any]:
-    """Audit data of an issued token: ids, scope and limits, never the token itself."""
+def issued_event(claims: Claims, key: KeyInfo) -> dict[str, Any]:
+    """Audit data of an issued token: ids, scope, validity and limits, never the token itself.
+
+    ``iat``/``nbf``/``exp`` and the signing key's creation time (``key_created``) let an auditor
+    check token lifetimes and key rotation from the log alone, without the key file.
+    """
     detail = claims.detail
+    payload = claims.to_payload()
     data: dict[str, Any] = {
         "jti": claims.jti,
-        "kid": kid,
+        "kid": key.kid,
+        "key_created": utc_iso(key.created),
         "sub": claims.sub,
         "aud": claims.aud,
         "purpose": detail.purpose,
         "legal_basis": detail.legal_basis,
         "categories": list(detail.categories),
-        "exp": claims.to_payload()["exp"],
+        "iat": payload["iat"],
+        "nbf": payload["nbf"],
+        "exp": payload["exp"],
         "max_uses": claims.max_uses,
     }
     for name in ("dataset", "consent_record"):

@@ -22,7 +22,7 @@ from govshare.exceptions import (
     TokenRevoked,
     UntrustedKey,
 )
-from govshare.keys import KeyRing
+from govshare.keys import KeyInfo, KeyRing
 from govshare.storage import Store
 from govshare.tokens import _paseto
 from govshare.tokens._checks import (
@@ -175,8 +175,8 @@ class Tokens:
                 prepared.append(self._request(when, **request))
             except TypeError:
                 raise InputError("a request has an argument issue() does not take") from None
-        kid, signer = self._signer()
-        signed = [(sign_claims(signer, kid, c, i), issued_event(c, kid)) for c, i in prepared]
+        key, signer = self._signer()
+        signed = [(sign_claims(signer, key.kid, c, i), issued_event(c, key)) for c, i in prepared]
         time = self._clock.now()
         events = [
             build(AuditEvent, type="token.issued", actor=self.department, time=time, data=data)
@@ -253,18 +253,18 @@ class Tokens:
         )
 
     def _sign(self, claims: Claims, implicit: bytes, conn: Connection, event: str) -> str:
-        kid, signer = self._signer()
-        token = sign_claims(signer, kid, claims, implicit)
-        self._audit.record(event, issued_event(claims, kid), conn=conn)
+        key, signer = self._signer()
+        token = sign_claims(signer, key.kid, claims, implicit)
+        self._audit.record(event, issued_event(claims, key), conn=conn)
         return token
 
-    def _signer(self) -> tuple[str, KeyInterface]:
+    def _signer(self) -> tuple[KeyInfo, KeyInterface]:
         info = self._keys.ensure(TOKEN_KEY, "ed25519")
         signer = self._signers.get(info.kid)
         if signer is None:
             signer = _paseto.private_key(self._keys.signing_key(TOKEN_KEY, info.version))
             self._signers[info.kid] = signer
-        return info.kid, signer
+        return info, signer
 
     # -- verifying ------------------------------------------------------------------------------
 

@@ -346,3 +346,49 @@ def test_list_filters_by_status(pair: Pair) -> None:
     pair.clock.advance(days=30)
     assert len(pair.provider.requests.list(overdue=True)) == 1
     assert pair.provider.requests.list(overdue=True, at=pair.clock.now() - timedelta(days=29)) == []
+
+
+def test_receive_many_accepts_and_refuses_each_document_on_its_own(pair: Pair) -> None:
+    """A batch stores the good requests and refuses the bad one with one event, in one transaction."""
+    pair.publish()
+    good = [pair.request(), pair.request()]
+    bad = json.loads(pair.request().to_json())
+    bad["payload"]["justification"] = "改过的理由"
+    before = stored_rows(pair.provider)
+    results = pair.provider.requests.receive_many([good[0], bad, good[1], good[0]])
+    kinds = [type(r).__name__ for r in results]
+    assert kinds == [
+        "RequestRecord",
+        "DocumentSignatureInvalid",
+        "RequestRecord",
+        "DocumentReplayed",
+    ]
+    after = stored_rows(pair.provider)
+    assert after["exchange_requests"] == before["exchange_requests"] + 2
+    assert after["exchange_documents"] == before["exchange_documents"] + 2
+    types = [r.event.type for r in pair.provider.audit.tail(4)]
+    assert types == ["request.received", "document.refused", "request.received", "document.refused"]
+
+
+def test_decide_many_is_all_or_nothing(pair: Pair) -> None:
+    """decide_many decides every request or, if one decision is bad, none of them."""
+    pair.publish()
+    a, b = (pair.provider.requests.receive(pair.request()) for _ in range(2))
+    before = stored_rows(pair.provider)
+    with pytest.raises(InputError):
+        pair.provider.requests.decide_many(
+            [{"request_id": a.id, "approve": True}, {"request_id": b.id, "approve": False}]
+        )
+    assert stored_rows(pair.provider) == before
+    with pytest.raises(InputError):
+        pair.provider.requests.decide_many([{"approve": True}])
+    docs = pair.provider.requests.decide_many(
+        [
+            {"request_id": a.id, "approve": True},
+            {"request_id": b.id, "approve": False, "reasons": ["不符合条件"]},
+        ]
+    )
+    assert [pair.requester.requests.import_decision(d).status for d in docs] == [
+        "approved",
+        "refused",
+    ]

@@ -32,6 +32,7 @@ from govshare.types import AgreementId
 __all__ = ["Agreements", "Countersignature", "insert_agreement", "terms_digest"]
 
 _a = exchange_agreements
+_INSERT = insert(_a)
 _SCOPE = select(
     _a.c.status,
     _a.c.effective_us,
@@ -73,26 +74,27 @@ def insert_agreement(
 ) -> None:
     """Store *terms* as a new agreement of this *side*, awaiting the countersignature."""
     tx.execute(
-        insert(_a).values(
-            agreement_id=terms.agreement_id,
-            side=side,
-            provider=terms.provider,
-            requester=terms.requester,
-            request_id=terms.request_id,
-            version=terms.version,
-            status="pending",
-            effective_us=micros(terms.effective_from),
-            expires_us=micros(terms.expires_at),
-            purpose=terms.purpose,
-            categories=_bars(terms.categories),
-            principals=_bars(terms.principals.requester),
-            countersigned_at=None,
-            releases=0,
-            rows=0,
-            epsilon_micro=0,
-            updated_at=utc_iso(now),
-            terms=to_json(terms),
-        )
+        _INSERT,
+        {
+            "agreement_id": terms.agreement_id,
+            "side": side,
+            "provider": terms.provider,
+            "requester": terms.requester,
+            "request_id": terms.request_id,
+            "version": terms.version,
+            "status": "pending",
+            "effective_us": micros(terms.effective_from),
+            "expires_us": micros(terms.expires_at),
+            "purpose": terms.purpose,
+            "categories": _bars(terms.categories),
+            "principals": _bars(terms.principals.requester),
+            "countersigned_at": None,
+            "releases": 0,
+            "rows": 0,
+            "epsilon_micro": 0,
+            "updated_at": utc_iso(now),
+            "terms": to_json(terms),
+        },
     )
 
 

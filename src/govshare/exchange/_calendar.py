@@ -14,6 +14,7 @@ Beijing time (UTC+8, which has no daylight saving).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from typing import Final
 
 import chinese_calendar
@@ -33,7 +34,7 @@ def is_working_day(day: date) -> bool:
         CalendarUnavailable: the installed ``chinese-calendar`` has no data for that year.
     """
     try:
-        return bool(chinese_calendar.is_workday(day))
+        return _workday(day)
     except NotImplementedError:
         raise CalendarUnavailable(
             f"the working-day calendar has no data for {day.year}: upgrade the chinese-calendar "
@@ -59,3 +60,9 @@ def end_of_working_days(start: datetime, days: int) -> datetime:
         if is_working_day(day):
             left -= 1
     return datetime.combine(day + timedelta(days=1), time(0), BEIJING).astimezone(UTC)
+
+
+@lru_cache(maxsize=4096)
+def _workday(day: date) -> bool:
+    # chinese_calendar scans its whole holiday table on every call: remember each answer.
+    return bool(chinese_calendar.is_workday(day))

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, Field
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 
 from govshare._clock import Clock, ensure_aware, utc_iso
 from govshare._models import Record, build
@@ -24,6 +24,12 @@ from govshare.storage import Store
 __all__ = ["Catalogue", "CataloguePayload"]
 
 _c = exchange_catalogue
+_LATEST = (
+    select(_c.c.item)
+    .where(_c.c.provider == bindparam("provider"), _c.c.item_id == bindparam("item_id"))
+    .order_by(_c.c.version.desc())
+    .limit(1)
+)
 
 
 class CataloguePayload(Record):
@@ -57,6 +63,7 @@ class Catalogue:
         self.department = department
         self._clock = clock
         self._vocabulary = vocabulary
+        self._parsed: dict[str, CatalogueItem] = {}
 
     def __repr__(self) -> str:
         return f"Catalogue(department={self.department!r})"
@@ -115,15 +122,23 @@ class Catalogue:
             RecordNotFound: no such item or version here.
         """
         owner = provider or self.department
-        query = select(_c.c.item).where(_c.c.provider == owner, _c.c.item_id == item_id)
-        query = query.order_by(_c.c.version.desc())
+        query = _LATEST
         if version is not None:
             query = query.where(_c.c.version == version)
         with reading(self._store, conn) as tx:
-            row = tx.execute(query.limit(1)).first()
+            row = tx.execute(query, {"provider": owner, "item_id": item_id}).first()
         if row is None:
             raise RecordNotFound(f"no catalogue item {item_id!r} of {owner} here")
-        return from_json(CatalogueItem, row[0])
+        return self._parse(row[0])
+
+    def _parse(self, text: str) -> CatalogueItem:
+        # Stored items never change, so the same text always parses to the same item.
+        found = self._parsed.get(text)
+        if found is None:
+            if len(self._parsed) >= 256:
+                self._parsed.clear()
+            found = self._parsed[text] = from_json(CatalogueItem, text)
+        return found
 
     def list(
         self, *, provider: str | None = None, conn: Connection | None = None

@@ -27,7 +27,7 @@ from typing import Annotated, Any, Final, Literal, Protocol, TypeVar
 
 import rfc8785
 from pydantic import Field, JsonValue, ValidationError
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from govshare._clock import utc_iso
 from govshare._models import Record, describe
@@ -71,6 +71,10 @@ _RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$"
 _DEPARTMENT = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _ID = re.compile(r"^[0-9a-f]{32}$")
 M = TypeVar("M", bound=Record)
+_d = exchange_documents
+# Built once, so SQLAlchemy reuses their compiled form on every document.
+_SEEN = select(_d.c.document_id).where(_d.c.document_id == bindparam("document_id"))
+_INSERT = insert(_d)
 
 
 class SignedDocument(Record):
@@ -172,7 +176,7 @@ class Documents:
         signature = signer.sign(_DOMAIN + bytes(rfc8785.dumps(envelope)))
         envelope["signature"] = base64.urlsafe_b64encode(signature).rstrip(b"=").decode("ascii")
         doc = SignedDocument.model_validate(envelope)
-        self._record(conn, doc, "out", now)
+        self._record(conn, doc, "out", now, json.dumps(envelope, ensure_ascii=False))
         return doc
 
     def _signing_key(self) -> tuple[str, SigningKey]:
@@ -207,7 +211,7 @@ class Documents:
                 (*addressed*: it must name this department as its audience).
             DocumentReplayed: already accepted here.
         """
-        signed, message = _parse_unverified(doc, facts)
+        signed, message, text = _parse_unverified(doc, facts)
         if signed.issuer == self.department:
             raise DocumentMismatch("this is this department's own document")
         key = self._key(signed.kid, signed.issuer, conn)
@@ -217,14 +221,9 @@ class Documents:
             raise DocumentMismatch(f"expected a {type} document, got a {signed.type} document")
         if addressed and signed.audience != self.department:
             raise DocumentMismatch(f"document {signed.id} is not addressed to this department")
-        seen = conn.execute(
-            select(exchange_documents.c.document_id).where(
-                exchange_documents.c.document_id == signed.id
-            )
-        ).first()
-        if seen is not None:
+        if conn.execute(_SEEN, {"document_id": signed.id}).first() is not None:
             raise DocumentReplayed(f"document {signed.id} was already accepted here")
-        self._record(conn, signed, "in", now)
+        self._record(conn, signed, "in", now, text)
         return signed
 
     def _key(self, kid: str, issuer: str, conn: Connection) -> VerifyKey:
@@ -235,10 +234,15 @@ class Documents:
             raise UntrustedSigner(f"key {kid} belongs to another department than the issuer")
         return trusted.key
 
-    def refused(self, exc: InvalidDocument | Exception, facts: Mapping[str, Any]) -> None:
+    def refused(self, exc: InvalidDocument, facts: Mapping[str, Any]) -> None:
         """Record that an incoming document was refused, in its own transaction."""
         # Its own transaction: the refused import wrote nothing, but the refusal is evidence.
-        self._audit.record("document.refused", {**facts, "reason": type(exc).__name__})
+        self._audit.record("document.refused", self.refusal(exc, facts))
+
+    @staticmethod
+    def refusal(exc: InvalidDocument, facts: Mapping[str, Any]) -> dict[str, Any]:
+        """The data of the ``document.refused`` event for *exc*."""
+        return {**facts, "reason": type(exc).__name__}
 
     @staticmethod
     def payload(doc: SignedDocument, model: type[M]) -> M:
@@ -253,24 +257,29 @@ class Documents:
             raise MalformedDocument(describe(exc, f"{doc.type} document payload")) from None
 
     @staticmethod
-    def _record(conn: Connection, doc: SignedDocument, direction: str, now: datetime) -> None:
+    def _record(
+        conn: Connection, doc: SignedDocument, direction: str, now: datetime, text: str
+    ) -> None:
+        # The text kept is the document exactly as sent or received: the evidence.
         conn.execute(
-            insert(exchange_documents).values(
-                document_id=doc.id,
-                direction=direction,
-                type=doc.type,
-                issuer=doc.issuer,
-                audience=doc.audience,
-                issued_at=doc.issued_at,
-                recorded_at=utc_iso(now),
-                document=doc.to_json(),
-            )
+            _INSERT,
+            {
+                "document_id": doc.id,
+                "direction": direction,
+                "type": doc.type,
+                "issuer": doc.issuer,
+                "audience": doc.audience,
+                "issued_at": doc.issued_at,
+                "recorded_at": utc_iso(now),
+                "document": text,
+            },
         )
 
 
-def _parse_unverified(doc: object, facts: dict[str, Any]) -> tuple[SignedDocument, bytes]:
-    """The envelope of *doc* and the exact bytes its signature must cover -- NOT yet verified."""
-    raw = _json_object(doc)
+def _parse_unverified(doc: object, facts: dict[str, Any]) -> tuple[SignedDocument, bytes, str]:
+    """The envelope of *doc*, the exact bytes its signature must cover and its JSON text --
+    NOT yet verified."""
+    raw, text = _json_object(doc)
     for name, pattern in (("type", r"^[a-z-]{1,32}$"), ("issuer", _DEPARTMENT), ("id", _ID)):
         value = raw.get(name)
         if isinstance(value, str) and re.match(pattern, value) and not looks_like_identifier(value):
@@ -284,10 +293,10 @@ def _parse_unverified(doc: object, facts: dict[str, Any]) -> tuple[SignedDocumen
         message = _DOMAIN + bytes(rfc8785.dumps(body))
     except (rfc8785.CanonicalizationError, ValueError, TypeError):
         raise MalformedDocument("the document cannot be put in canonical form") from None
-    return signed, message
+    return signed, message, text
 
 
-def _json_object(doc: object) -> dict[str, Any]:
+def _json_object(doc: object) -> tuple[dict[str, Any], str]:
     if isinstance(doc, SignedDocument):
         doc = doc.model_dump(mode="json")
     if isinstance(doc, Mapping):
@@ -310,7 +319,7 @@ def _json_object(doc: object) -> dict[str, Any]:
         raise MalformedDocument("the document is not valid JSON") from None
     if not isinstance(parsed, dict):
         raise MalformedDocument("the document is not a JSON object")
-    return parsed
+    return parsed, doc
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -8,11 +8,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from govshare._clock import Clock, ensure_aware, utc_iso
 from govshare._models import Record, build
-from govshare.audit import AuditLog
+from govshare.audit import AuditEvent, AuditLog
 from govshare.consent import Vocabulary
 from govshare.exceptions import (
     DocumentMismatch,
@@ -46,6 +46,21 @@ __all__ = ["DEFAULT_RETENTION_DAYS", "Deadlines", "Requests"]
 
 _r = exchange_requests
 DEFAULT_RETENTION_DAYS: Final = 365
+# Built once, so SQLAlchemy reuses their compiled form on every request.
+_ROW = select(_r).where(_r.c.request_id == bindparam("request_id"))
+_INSERT = insert(_r)
+# Conditional on "pending", so of two racing decisions only one can land.
+_CLOSE = (
+    update(_r)
+    .where(_r.c.request_id == bindparam("b_request_id"), _r.c.status == "pending")
+    .values(
+        status=bindparam("b_status"),
+        decided_at=bindparam("b_decided_at"),
+        agreement_id=bindparam("b_agreement_id"),
+        decision_document=bindparam("b_document"),
+        decision=bindparam("b_decision"),
+    )
+)
 
 
 class Deadlines(Record):
@@ -254,34 +269,82 @@ class Requests:
         facts: dict[str, Any] = {"operation": "request.receive"}
         try:
             with self._store.transaction() as tx:
-                signed = self._documents.accept(doc, "request", now=now, conn=tx, facts=facts)
-                request = Documents.payload(signed, DataRequest)
-                facts["request_id"] = request.request_id
-                item = self._requested_item(tx, signed, request)
-                days = (
-                    self.deadlines.unconditional
-                    if item.share == "unconditional"
-                    else (self.deadlines.conditional)
-                )
-                due = end_of_working_days(now, days)
-                _insert(tx, request, "provider", now, due)
-                data = {
-                    "request_id": request.request_id,
-                    "requester": request.requester,
-                    "item_id": request.item_id,
-                    "item_version": request.item_version,
-                    "purpose": request.purpose,
-                    "case_ref": request.case_ref,
-                    "decide_by": utc_iso(due),
-                    "document_id": signed.id,
-                }
-                self._audit.record("request.received", data, conn=tx)
-                if item.share == "unconditional":
-                    self._decide(tx, request, item, now, approve=True, automatic=True)
+                events: list[AuditEvent] = []
+                record = self._receive_one(tx, doc, now, facts, events)
+                self._audit.append_many(events, conn=tx)
         except InvalidDocument as exc:
             self._documents.refused(exc, facts)
             raise
-        return self.get(request.request_id)
+        return record
+
+    def receive_many(
+        self, docs: Iterable[SignedDocument | str | bytes | Mapping[str, Any]]
+    ) -> builtins.list[RequestRecord | InvalidDocument]:
+        """:meth:`receive` each of *docs* in one transaction; returns, in order, the record of
+        each accepted request or the :class:`~govshare.InvalidDocument` that refused it.
+
+        Each document is accepted or refused on its own (a refused one leaves its one
+        ``document.refused`` event and nothing else); the events of the whole batch commit
+        together. Use it for batches from the sharing platform: one transaction instead of one
+        per request.
+
+        Raises:
+            CalendarUnavailable: a deadline falls in a year the calendar does not cover
+                (nothing of the batch is stored).
+        """
+        now = self._clock.now()
+        results: builtins.list[RequestRecord | InvalidDocument] = []
+        with self._store.transaction() as tx:
+            events: list[AuditEvent] = []
+            for doc in docs:
+                facts: dict[str, Any] = {"operation": "request.receive"}
+                mine: list[AuditEvent] = []
+                try:
+                    with tx.begin_nested():
+                        results.append(self._receive_one(tx, doc, now, facts, mine))
+                    events += mine
+                except InvalidDocument as exc:
+                    refusal = Documents.refusal(exc, facts)
+                    events.append(self._event("document.refused", refusal, now))
+                    results.append(exc)
+            self._audit.append_many(events, conn=tx)
+        return results
+
+    def _receive_one(
+        self,
+        tx: Connection,
+        doc: object,
+        now: datetime,
+        facts: dict[str, Any],
+        events: builtins.list[AuditEvent],
+    ) -> RequestRecord:
+        signed = self._documents.accept(doc, "request", now=now, conn=tx, facts=facts)
+        request = Documents.payload(signed, DataRequest)
+        facts["request_id"] = request.request_id
+        item = self._requested_item(tx, signed, request)
+        days = self.deadlines.conditional
+        if item.share == "unconditional":
+            days = self.deadlines.unconditional
+        due = end_of_working_days(now, days)
+        _insert(tx, request, "provider", now, due)
+        data = {
+            "request_id": request.request_id,
+            "requester": request.requester,
+            "item_id": request.item_id,
+            "item_version": request.item_version,
+            "purpose": request.purpose,
+            "case_ref": request.case_ref,
+            "decide_by": utc_iso(due),
+            "document_id": signed.id,
+        }
+        events.append(self._event("request.received", data, now))
+        record = RequestRecord(
+            request=request, side="provider", status="pending", received_at=now, decide_by=due
+        )
+        if item.share == "unconditional":
+            self._decide(tx, request, item, now, events, approve=True, automatic=True)
+            record = _record(_row(tx, request.request_id))  # type: ignore[arg-type]
+        return record
 
     def _requested_item(
         self, tx: Connection, signed: SignedDocument, request: DataRequest
@@ -347,11 +410,13 @@ class Requests:
                 raise RequestClosed(f"request {request_id} was already decided ({row.status})")
             request = from_json(DataRequest, row.request)
             item = self._catalogue.get(request.item_id, conn=tx)
-            return self._decide(
+            events: builtins.list[AuditEvent] = []
+            doc = self._decide(
                 tx,
                 request,
                 item,
                 now,
+                events,
                 approve=approve,
                 reasons=texts[0],
                 conditions=texts[1],
@@ -363,6 +428,32 @@ class Requests:
                 expires_at=expires_at,
                 provider_principals=provider_principals,
             )
+            self._audit.append_many(events, conn=tx)
+        return doc
+
+    def decide_many(self, decisions: Iterable[Mapping[str, Any]]) -> builtins.list[SignedDocument]:
+        """:meth:`decide` several requests in one transaction: all are decided, or none is.
+
+        Each item holds the keyword arguments of :meth:`decide` plus ``request_id`` (and no
+        ``conn``). Returns the signed decisions in order.
+
+        Raises:
+            InputError: a mapping has an argument decide() does not take; and everything
+                :meth:`decide` raises (nothing of the batch is stored).
+        """
+        with self._store.transaction() as tx:
+            docs = []
+            for decision in decisions:
+                if not isinstance(decision, Mapping) or "conn" in decision:
+                    raise InputError("decide_many takes mappings of decide() keyword arguments")
+                args = dict(decision)
+                try:
+                    docs.append(self.decide(args.pop("request_id"), **args, conn=tx))
+                except (KeyError, TypeError):
+                    raise InputError(
+                        "a decision lacks request_id= or has an unknown argument"
+                    ) from None
+        return docs
 
     def _decide(
         self,
@@ -370,6 +461,7 @@ class Requests:
         request: DataRequest,
         item: CatalogueItem,
         now: datetime,
+        events: builtins.list[AuditEvent],
         *,
         approve: bool,
         automatic: bool = False,
@@ -434,7 +526,7 @@ class Requests:
         }
         if terms is not None:
             data["agreement_id"] = terms.agreement_id
-        self._audit.record("request.decided", data, conn=tx)
+        events.append(self._event("request.decided", data, now))
         if terms is not None:
             signed = {
                 "agreement_id": terms.agreement_id,
@@ -443,8 +535,11 @@ class Requests:
                 "purpose": terms.purpose,
                 "expires_at": utc_iso(terms.expires_at),
             }
-            self._audit.record("agreement.signed", signed, conn=tx)
+            events.append(self._event("agreement.signed", signed, now))
         return doc
+
+    def _event(self, type: str, data: dict[str, Any], now: datetime) -> AuditEvent:
+        return build(AuditEvent, type=type, actor=self.department, time=now, data=data)
 
     def _terms(
         self,
@@ -517,17 +612,16 @@ class Requests:
         )
 
     def _close(self, tx: Connection, decision: Decision, document_id: str) -> None:
-        # Conditional on "pending", so of two racing decisions only one can land.
         result = tx.execute(
-            update(_r)
-            .where(_r.c.request_id == decision.request_id, _r.c.status == "pending")
-            .values(
-                status="approved" if decision.approved else "refused",
-                decided_at=utc_iso(decision.decided_at),
-                agreement_id=decision.agreement and decision.agreement.agreement_id,
-                decision_document=document_id,
-                decision=to_json(decision),
-            )
+            _CLOSE,
+            {
+                "b_request_id": decision.request_id,
+                "b_status": "approved" if decision.approved else "refused",
+                "b_decided_at": utc_iso(decision.decided_at),
+                "b_agreement_id": decision.agreement and decision.agreement.agreement_id,
+                "b_document": document_id,
+                "b_decision": to_json(decision),
+            },
         )
         if result.rowcount != 1:
             raise RequestClosed(f"request {decision.request_id} was already decided")
@@ -618,22 +712,27 @@ def _insert(
     decide_by: datetime | None,
 ) -> None:
     tx.execute(
-        insert(_r).values(
-            request_id=request.request_id,
-            side=side,
-            requester=request.requester,
-            provider=request.provider,
-            status="pending",
-            submitted_at=utc_iso(request.submitted_at),
-            received_at=None if received_at is None else utc_iso(received_at),
-            decide_by=None if decide_by is None else utc_iso(decide_by),
-            request=to_json(request),
-        )
+        _INSERT,
+        {
+            "request_id": request.request_id,
+            "side": side,
+            "requester": request.requester,
+            "provider": request.provider,
+            "status": "pending",
+            "submitted_at": utc_iso(request.submitted_at),
+            "received_at": None if received_at is None else utc_iso(received_at),
+            "decide_by": None if decide_by is None else utc_iso(decide_by),
+            "agreement_id": None,
+            "decision_document": None,
+            "request": to_json(request),
+            "decision": None,
+            "decided_at": None,
+        },
     )
 
 
 def _row(tx: Connection, request_id: str) -> Row[Any] | None:
-    return tx.execute(select(_r).where(_r.c.request_id == request_id)).first()
+    return tx.execute(_ROW, {"request_id": request_id}).first()
 
 
 def _record(row: Row[Any]) -> RequestRecord:

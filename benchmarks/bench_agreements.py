@@ -34,10 +34,16 @@ ITEM: dict[str, Any] = {
     "description_zh": "享受城乡最低生活保障的家庭及其成员",
     "description_en": "Households receiving the minimum living allowance",
     "columns": [
-        {"name": "id_number", "title_zh": "公民身份号码", "title_en": "Resident ID",
-         "category": "identity", "identifier": True, "kind": "resident_id"},
+        {
+            "name": "id_number",
+            "title_zh": "公民身份号码",
+            "title_en": "Resident ID",
+            "category": "identity",
+            "identifier": True,
+            "kind": "resident_id",
+        },
         {"name": "income", "title_zh": "家庭月收入", "title_en": "Income", "category": "income"},
-    ],  # fmt: skip
+    ],
     "share": "conditional",
     "conditions": ["仅限补贴资格审核使用"],
     "grade": "important",

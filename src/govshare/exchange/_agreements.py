@@ -169,13 +169,15 @@ class Agreements:
         if row is None:
             return None
         status = _status(str(row[0]), int(row[1]), int(row[2]), micros(at))
-        return AgreementScope(
+        # Built without validation: every value comes from this store's own validated terms,
+        # and this runs inside each agreement-bound token verification.
+        return AgreementScope.model_construct(
             agreement=agreement,
             version=int(row[8]),
             status=status,
-            provider=row[3],
-            requester=row[4],
-            purpose=row[5],
+            provider=str(row[3]),
+            requester=str(row[4]),
+            purpose=str(row[5]),
             categories=tuple(str(row[6]).strip("|").split("|")),
             principals=tuple(str(row[7]).strip("|").split("|")),
         )

@@ -11,6 +11,7 @@ from govshare.exceptions import (
     DocumentMismatch,
     DocumentReplayed,
     InputError,
+    MalformedDocument,
     NaiveDatetimeError,
     NotShareable,
     RecordNotFound,
@@ -392,3 +393,40 @@ def test_decide_many_is_all_or_nothing(pair: Pair) -> None:
         "approved",
         "refused",
     ]
+
+
+@pytest.mark.parametrize("field", ["reasons", "conditions"])
+def test_decision_texts_holding_identifiers_are_refused(pair: Pair, field: str) -> None:
+    """Reasons and conditions shaped like a resident ID or mobile number are InputErrors."""
+    pair.publish()
+    received = pair.provider.requests.receive(pair.request())
+    before = stored_rows(pair.provider)
+    for text in (f"申请人 {RESIDENT_ID} 不符合", f"请致电 {MOBILE}"):
+        with pytest.raises(InputError):
+            pair.provider.requests.decide(
+                received.id, approve=False, **{field: [text], "reasons": [text]}
+            )
+    assert stored_rows(pair.provider) == before
+
+
+def test_signed_request_holding_an_identifier_is_refused_without_logging_it(pair: Pair) -> None:
+    """A request signed by a careless requester with a resident ID in its text is refused as
+    malformed, and the ID appears nowhere in the provider's store."""
+    from govshare.exchange import DataRequest
+
+    pair.publish()
+    good = json.loads(pair.request().to_json())["payload"]
+    sloppy = DataRequest.model_construct(
+        **{**DataRequest.model_validate(good).__dict__, "justification": f"核对 {RESIDENT_ID}"}
+    )
+    with pair.requester.store.transaction() as conn:
+        doc = pair.requester._documents().sign(
+            "request", sloppy, audience="civil-affairs", now=pair.clock.now(), conn=conn
+        )
+    refused_once(pair.provider, lambda: pair.provider.requests.receive(doc), MalformedDocument)
+    with pair.provider.store.read() as conn:
+        from sqlalchemy import text
+
+        dump = [str(r) for t in ("exchange_documents", "exchange_requests", "audit_entries")
+                for r in conn.execute(text(f"SELECT * FROM {t}"))]  # fmt: skip
+    assert not any(RESIDENT_ID in row for row in dump)

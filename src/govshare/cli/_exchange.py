@@ -14,7 +14,7 @@ from typing import Any, TextIO
 import click
 import yaml
 
-from govshare._workspace import Workspace
+from govshare import Workspace
 from govshare.cli._common import db_option
 from govshare.exceptions import InputError
 

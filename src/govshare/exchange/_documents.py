@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 import secrets
 from collections.abc import Mapping
 from datetime import datetime
@@ -45,6 +44,7 @@ from govshare.exchange._tables import exchange_documents
 from govshare.identifiers import looks_like_identifier
 from govshare.keys import DOCUMENT_KEY, KeyRing
 from govshare.tokens import TrustedKey
+from govshare.types import DEPARTMENT_PATTERN, DepartmentId, matches
 
 __all__ = [
     "DOCUMENT_FORMAT",
@@ -68,8 +68,7 @@ DOCUMENT_TYPES: Final[tuple[DocumentType, ...]] = (
 _DOMAIN: Final = b"govshare.document.v1\n"
 _SIGNATURE = r"^[A-Za-z0-9_-]{86}$"
 _RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$"
-_DEPARTMENT = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-_ID = re.compile(r"^[0-9a-f]{32}$")
+_ID = r"^[0-9a-f]{32}$"
 M = TypeVar("M", bound=Record)
 _d = exchange_documents
 # Built once, so SQLAlchemy reuses their compiled form on every document.
@@ -97,9 +96,9 @@ class SignedDocument(Record):
     format: Literal["govshare.document.v1"]
     type: DocumentType
     version: Literal[1]
-    id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
-    issuer: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
-    audience: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")] | None
+    id: Annotated[str, Field(pattern=_ID)]
+    issuer: DepartmentId
+    audience: DepartmentId | None
     kid: Annotated[str, Field(pattern=r"^document-signing-v[0-9]{1,6}-[0-9a-f]{16}$")]
     issued_at: Annotated[str, Field(pattern=_RFC3339)]
     payload: dict[str, JsonValue]
@@ -280,9 +279,10 @@ def _parse_unverified(doc: object, facts: dict[str, Any]) -> tuple[SignedDocumen
     """The envelope of *doc*, the exact bytes its signature must cover and its JSON text --
     NOT yet verified."""
     raw, text = _json_object(doc)
-    for name, pattern in (("type", r"^[a-z-]{1,32}$"), ("issuer", _DEPARTMENT), ("id", _ID)):
+    patterns = (("type", r"^[a-z-]{1,32}$"), ("issuer", DEPARTMENT_PATTERN), ("id", _ID))
+    for name, pattern in patterns:
         value = raw.get(name)
-        if isinstance(value, str) and re.match(pattern, value) and not looks_like_identifier(value):
+        if isinstance(value, str) and matches(pattern, value) and not looks_like_identifier(value):
             facts[f"document_{name}"] = value
     try:
         signed = SignedDocument.model_validate(raw)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import AwareDatetime, Field, ValidationError
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from govshare._models import Record, describe
 from govshare.crypto import VerifyKey
@@ -39,6 +39,13 @@ _PASERK_PUBLIC: Final = "k4.public."
 KeyUse = Literal["tokens", "documents"]
 """What a trusted key may verify: access tokens, or signed exchange documents."""
 KEY_USES: Final[tuple[KeyUse, ...]] = ("tokens", "documents")
+
+
+_t = token_trusted_keys
+# Built once: it runs in every deciding transaction that checks a foreign signature.
+_TRUSTED = select(_t.c.department, _t.c.public_key).where(
+    _t.c.kid == bindparam("kid"), _t.c.status == "active", _t.c.use == bindparam("use")
+)
 
 
 class PublicKeyEntry(Record):
@@ -113,12 +120,7 @@ def parse_key_document(doc: str | bytes | Mapping[str, Any]) -> PublicKeyDocumen
 
 def stored_trusted_key(conn: Connection, kid: str, use: KeyUse = "tokens") -> TrustedKey | None:
     """The active trusted key *kid* for *use* in the store, if any."""
-    t = token_trusted_keys
-    row = conn.execute(
-        select(t.c.department, t.c.public_key).where(
-            t.c.kid == kid, t.c.status == "active", t.c.use == use
-        )
-    ).first()
+    row = conn.execute(_TRUSTED, {"kid": kid, "use": use}).first()
     if row is None:
         return None
     return TrustedKey(kid=kid, department=str(row[0]), use=use, key=VerifyKey(bytes(row[1])))

@@ -401,25 +401,16 @@ class Requests:
             CalendarUnavailable: the supply deadline falls in a year the calendar lacks.
         """
         now = self._clock.now()
-        texts = _texts(reasons, "reasons"), _texts(conditions, "conditions")
         with writing(self._store, conn) as tx:
-            row = _row(tx, request_id)
-            if row is None or row.side != "provider":
-                raise RecordNotFound(f"no request {request_id!r} was received here")
-            if row.status != "pending":
-                raise RequestClosed(f"request {request_id} was already decided ({row.status})")
-            request = from_json(DataRequest, row.request)
-            item = self._catalogue.get(request.item_id, conn=tx)
             events: builtins.list[AuditEvent] = []
-            doc = self._decide(
+            doc = self._decide_pending(
                 tx,
-                request,
-                item,
+                request_id,
                 now,
                 events,
                 approve=approve,
-                reasons=texts[0],
-                conditions=texts[1],
+                reasons=reasons,
+                conditions=conditions,
                 limits=limits,
                 columns=columns,
                 treatments=treatments,
@@ -431,6 +422,38 @@ class Requests:
             self._audit.append_many(events, conn=tx)
         return doc
 
+    def _decide_pending(
+        self,
+        tx: Connection,
+        request_id: str,
+        now: datetime,
+        events: builtins.list[AuditEvent],
+        *,
+        approve: bool,
+        reasons: Iterable[str] = (),
+        conditions: Iterable[str] = (),
+        **terms: Any,
+    ) -> SignedDocument:
+        texts = _texts(reasons, "reasons"), _texts(conditions, "conditions")
+        row = _row(tx, request_id)
+        if row is None or row.side != "provider":
+            raise RecordNotFound(f"no request {request_id!r} was received here")
+        if row.status != "pending":
+            raise RequestClosed(f"request {request_id} was already decided ({row.status})")
+        request = from_json(DataRequest, row.request)
+        item = self._catalogue.get(request.item_id, conn=tx)
+        return self._decide(
+            tx,
+            request,
+            item,
+            now,
+            events,
+            approve=approve,
+            reasons=texts[0],
+            conditions=texts[1],
+            **terms,
+        )
+
     def decide_many(self, decisions: Iterable[Mapping[str, Any]]) -> builtins.list[SignedDocument]:
         """:meth:`decide` several requests in one transaction: all are decided, or none is.
 
@@ -441,18 +464,23 @@ class Requests:
             InputError: a mapping has an argument decide() does not take; and everything
                 :meth:`decide` raises (nothing of the batch is stored).
         """
+        now = self._clock.now()
         with self._store.transaction() as tx:
             docs = []
+            events: builtins.list[AuditEvent] = []
             for decision in decisions:
                 if not isinstance(decision, Mapping) or "conn" in decision:
                     raise InputError("decide_many takes mappings of decide() keyword arguments")
                 args = dict(decision)
                 try:
-                    docs.append(self.decide(args.pop("request_id"), **args, conn=tx))
+                    request_id = args.pop("request_id")
+                    docs.append(self._decide_pending(tx, request_id, now, events, **args))
                 except (KeyError, TypeError):
                     raise InputError(
                         "a decision lacks request_id= or has an unknown argument"
                     ) from None
+            # One append for the whole batch: the events commit with the decisions.
+            self._audit.append_many(events, conn=tx)
         return docs
 
     def _decide(

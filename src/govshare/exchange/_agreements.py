@@ -29,10 +29,18 @@ from govshare.storage import Store
 from govshare.tokens import AgreementScope, AgreementStatus
 from govshare.types import AgreementId
 
-__all__ = ["Agreements", "Countersignature", "insert_agreement", "terms_digest"]
+__all__ = [
+    "INSERT_AGREEMENT",
+    "Agreements",
+    "Countersignature",
+    "agreement_row",
+    "insert_agreement",
+    "terms_digest",
+]
 
 _a = exchange_agreements
 _INSERT = insert(_a)
+INSERT_AGREEMENT = _INSERT
 _SCOPE = select(
     _a.c.status,
     _a.c.effective_us,
@@ -73,29 +81,33 @@ def insert_agreement(
     now: datetime,
 ) -> None:
     """Store *terms* as a new agreement of this *side*, awaiting the countersignature."""
-    tx.execute(
-        _INSERT,
-        {
-            "agreement_id": terms.agreement_id,
-            "side": side,
-            "provider": terms.provider,
-            "requester": terms.requester,
-            "request_id": terms.request_id,
-            "version": terms.version,
-            "status": "pending",
-            "effective_us": micros(terms.effective_from),
-            "expires_us": micros(terms.expires_at),
-            "purpose": terms.purpose,
-            "categories": _bars(terms.categories),
-            "principals": _bars(terms.principals.requester),
-            "countersigned_at": None,
-            "releases": 0,
-            "rows": 0,
-            "epsilon_micro": 0,
-            "updated_at": utc_iso(now),
-            "terms": to_json(terms),
-        },
-    )
+    tx.execute(_INSERT, agreement_row(terms, side, now))
+
+
+def agreement_row(
+    terms: AgreementTerms, side: Literal["provider", "requester"], now: datetime
+) -> dict[str, Any]:
+    """The row of a new agreement (for :func:`insert_agreement`, or many at once)."""
+    return {
+        "agreement_id": terms.agreement_id,
+        "side": side,
+        "provider": terms.provider,
+        "requester": terms.requester,
+        "request_id": terms.request_id,
+        "version": terms.version,
+        "status": "pending",
+        "effective_us": micros(terms.effective_from),
+        "expires_us": micros(terms.expires_at),
+        "purpose": terms.purpose,
+        "categories": _bars(terms.categories),
+        "principals": _bars(terms.principals.requester),
+        "countersigned_at": None,
+        "releases": 0,
+        "rows": 0,
+        "epsilon_micro": 0,
+        "updated_at": utc_iso(now),
+        "terms": to_json(terms),
+    }
 
 
 class Agreements:

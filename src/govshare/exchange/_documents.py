@@ -20,7 +20,7 @@ import base64
 import binascii
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Final, Literal, Protocol, TypeVar
 
@@ -160,6 +160,15 @@ class Documents:
     ) -> SignedDocument:
         """Sign *payload* as a document of *type* for *audience* and record it as sent (on
         *conn*, so it commits with the state change it reports)."""
+        doc, text = self.prepare(type, payload, audience=audience, now=now)
+        self._record(conn, doc, "out", now, text)
+        return doc
+
+    def prepare(
+        self, type: DocumentType, payload: Record, *, audience: str | None, now: datetime
+    ) -> tuple[SignedDocument, str]:
+        """:meth:`sign` without recording: the document and its JSON text, for batches that
+        record many at once (:meth:`record_sent`)."""
         kid, signer = self._signing_key()
         envelope: dict[str, Any] = {
             "format": DOCUMENT_FORMAT,
@@ -174,9 +183,18 @@ class Documents:
         }
         signature = signer.sign(_DOMAIN + bytes(rfc8785.dumps(envelope)))
         envelope["signature"] = base64.urlsafe_b64encode(signature).rstrip(b"=").decode("ascii")
-        doc = SignedDocument.model_validate(envelope)
-        self._record(conn, doc, "out", now, json.dumps(envelope, ensure_ascii=False))
-        return doc
+        # Built without validation: every member was made here from validated values, and the
+        # payload's JSON form is exactly what was signed.
+        doc = SignedDocument.model_construct(**envelope)
+        return doc, json.dumps(envelope, ensure_ascii=False)
+
+    @staticmethod
+    def record_sent(
+        conn: Connection, docs: Sequence[tuple[SignedDocument, str]], now: datetime
+    ) -> None:
+        """Record prepared documents (with their texts) as sent, in one statement."""
+        if docs:
+            conn.execute(_INSERT, [_row(doc, "out", now, text) for doc, text in docs])
 
     def _signing_key(self) -> tuple[str, SigningKey]:
         info = self._keys.ensure(DOCUMENT_KEY, "ed25519")
@@ -210,6 +228,29 @@ class Documents:
                 (*addressed*: it must name this department as its audience).
             DocumentReplayed: already accepted here.
         """
+        signed, text = self.verify(doc, type, conn=conn, facts=facts, addressed=addressed)
+        if conn.execute(_SEEN, {"document_id": signed.id}).first() is not None:
+            raise DocumentReplayed(f"document {signed.id} was already accepted here")
+        self._record(conn, signed, "in", now, text)
+        return signed
+
+    def verify(
+        self,
+        doc: object,
+        type: DocumentType,
+        *,
+        conn: Connection,
+        facts: dict[str, Any],
+        addressed: bool = True,
+    ) -> tuple[SignedDocument, str]:
+        """:meth:`accept` without the replay check and without recording: the verified
+        document and its JSON text. For batches, which check and record many at once
+        (:meth:`seen`, :meth:`record_received`).
+
+        Raises:
+            MalformedDocument, UntrustedSigner, DocumentSignatureInvalid, DocumentMismatch:
+                as :meth:`accept`.
+        """
         signed, message, text = _parse_unverified(doc, facts)
         if signed.issuer == self.department:
             raise DocumentMismatch("this is this department's own document")
@@ -220,10 +261,24 @@ class Documents:
             raise DocumentMismatch(f"expected a {type} document, got a {signed.type} document")
         if addressed and signed.audience != self.department:
             raise DocumentMismatch(f"document {signed.id} is not addressed to this department")
-        if conn.execute(_SEEN, {"document_id": signed.id}).first() is not None:
-            raise DocumentReplayed(f"document {signed.id} was already accepted here")
-        self._record(conn, signed, "in", now, text)
-        return signed
+        return signed, text
+
+    @staticmethod
+    def seen(conn: Connection, ids: Iterable[str]) -> set[str]:
+        """Which of the document *ids* this store already sent or accepted."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return set()
+        rows = conn.execute(select(_d.c.document_id).where(_d.c.document_id.in_(wanted)))
+        return {str(r[0]) for r in rows}
+
+    @staticmethod
+    def record_received(
+        conn: Connection, docs: Sequence[tuple[SignedDocument, str]], now: datetime
+    ) -> None:
+        """Record verified documents (with their texts) as accepted, in one statement."""
+        if docs:
+            conn.execute(_INSERT, [_row(doc, "in", now, text) for doc, text in docs])
 
     def _key(self, kid: str, issuer: str, conn: Connection) -> VerifyKey:
         trusted = self._trust.trusted_key(kid, use="documents", conn=conn)
@@ -259,20 +314,21 @@ class Documents:
     def _record(
         conn: Connection, doc: SignedDocument, direction: str, now: datetime, text: str
     ) -> None:
-        # The text kept is the document exactly as sent or received: the evidence.
-        conn.execute(
-            _INSERT,
-            {
-                "document_id": doc.id,
-                "direction": direction,
-                "type": doc.type,
-                "issuer": doc.issuer,
-                "audience": doc.audience,
-                "issued_at": doc.issued_at,
-                "recorded_at": utc_iso(now),
-                "document": text,
-            },
-        )
+        conn.execute(_INSERT, _row(doc, direction, now, text))
+
+
+def _row(doc: SignedDocument, direction: str, now: datetime, text: str) -> dict[str, Any]:
+    # The text kept is the document exactly as sent or received: the evidence.
+    return {
+        "document_id": doc.id,
+        "direction": direction,
+        "type": doc.type,
+        "issuer": doc.issuer,
+        "audience": doc.audience,
+        "issued_at": doc.issued_at,
+        "recorded_at": utc_iso(now),
+        "document": text,
+    }
 
 
 def _parse_unverified(doc: object, facts: dict[str, Any]) -> tuple[SignedDocument, bytes, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import secrets
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
@@ -16,13 +17,14 @@ from govshare.audit import AuditEvent, AuditLog
 from govshare.consent import Vocabulary
 from govshare.exceptions import (
     DocumentMismatch,
+    DocumentReplayed,
     InputError,
     InvalidDocument,
     NotShareable,
     RecordNotFound,
     RequestClosed,
 )
-from govshare.exchange._agreements import insert_agreement
+from govshare.exchange._agreements import INSERT_AGREEMENT, agreement_row, insert_agreement
 from govshare.exchange._calendar import end_of_working_days
 from govshare.exchange._catalogue import Catalogue
 from govshare.exchange._common import checked_text, from_json, reading, to_json, writing
@@ -284,31 +286,95 @@ class Requests:
         each accepted request or the :class:`~govshare.InvalidDocument` that refused it.
 
         Each document is accepted or refused on its own (a refused one leaves its one
-        ``document.refused`` event and nothing else); the events of the whole batch commit
-        together. Use it for batches from the sharing platform: one transaction instead of one
-        per request.
+        ``document.refused`` event and nothing else, and a document or request that comes twice
+        is accepted once); the batch's rows and events are written together. Use it for
+        batches from the sharing platform: a few statements per batch instead of several per
+        request.
 
         Raises:
             CalendarUnavailable: a deadline falls in a year the calendar does not cover
                 (nothing of the batch is stored).
         """
         now = self._clock.now()
-        results: builtins.list[RequestRecord | InvalidDocument] = []
+        items = builtins.list(docs)
+        results: builtins.list[RequestRecord | InvalidDocument | None] = [None] * len(items)
+        facts = [{"operation": "request.receive"} for _ in items]
         with self._store.transaction() as tx:
-            events: list[AuditEvent] = []
-            for doc in docs:
-                facts: dict[str, Any] = {"operation": "request.receive"}
-                mine: list[AuditEvent] = []
+            verified = []
+            for i, doc in enumerate(items):
                 try:
-                    with tx.begin_nested():
-                        results.append(self._receive_one(tx, doc, now, facts, mine))
-                    events += mine
+                    signed, text = self._documents.verify(doc, "request", conn=tx, facts=facts[i])
+                    request = Documents.payload(signed, DataRequest)
+                    facts[i]["request_id"] = request.request_id
+                    item = self._requested_item(tx, signed, request, once=False)
+                    verified.append((i, signed, text, request, item))
                 except InvalidDocument as exc:
-                    refusal = Documents.refusal(exc, facts)
-                    events.append(self._event("document.refused", refusal, now))
-                    results.append(exc)
-            self._audit.append_many(events, conn=tx)
-        return results
+                    results[i] = exc
+            accepted = self._first_arrivals(tx, verified, results)
+            events = self._store_received(tx, accepted, now, results)
+            for i, result in enumerate(results):
+                if isinstance(result, InvalidDocument):
+                    refusal = Documents.refusal(result, facts[i])
+                    events[i] = [self._event("document.refused", refusal, now)]
+            self._audit.append_many([e for i in sorted(events) for e in events[i]], conn=tx)
+        return [r for r in results if r is not None]
+
+    def _first_arrivals(
+        self,
+        tx: Connection,
+        verified: builtins.list[tuple[int, SignedDocument, str, DataRequest, CatalogueItem]],
+        results: builtins.list[RequestRecord | InvalidDocument | None],
+    ) -> builtins.list[tuple[int, SignedDocument, str, DataRequest, CatalogueItem]]:
+        """The verified documents neither seen before nor earlier in the batch (the others
+        are refused in *results*)."""
+        seen = Documents.seen(tx, [v[1].id for v in verified])
+        wanted = sorted({v[3].request_id for v in verified})
+        known = {
+            str(r[0])
+            for r in tx.execute(select(_r.c.request_id).where(_r.c.request_id.in_(wanted)))
+        }
+        accepted = []
+        for entry in verified:
+            i, signed, _, request, _ = entry
+            if signed.id in seen:
+                results[i] = DocumentReplayed(f"document {signed.id} was already accepted here")
+            elif request.request_id in known:
+                results[i] = DocumentMismatch(f"request {request.request_id} was already received")
+            else:
+                seen.add(signed.id)
+                known.add(request.request_id)
+                accepted.append(entry)
+        return accepted
+
+    def _store_received(
+        self,
+        tx: Connection,
+        accepted: builtins.list[tuple[int, SignedDocument, str, DataRequest, CatalogueItem]],
+        now: datetime,
+        results: builtins.list[RequestRecord | InvalidDocument | None],
+    ) -> dict[int, builtins.list[AuditEvent]]:
+        events: dict[int, builtins.list[AuditEvent]] = {}
+        rows = []
+        for i, signed, _, request, item in accepted:
+            due = end_of_working_days(now, self._days(item))
+            rows.append(_request_row(request, "provider", now, due))
+            events[i] = [self._event("request.received", _received(request, due, signed), now)]
+            results[i] = RequestRecord(
+                request=request, side="provider", status="pending", received_at=now, decide_by=due
+            )
+        Documents.record_received(tx, [(signed, text) for _, signed, text, _, _ in accepted], now)
+        if rows:
+            tx.execute(_INSERT, rows)
+        for i, _, _, request, item in accepted:
+            if item.share == "unconditional":
+                self._decide(tx, request, item, now, events[i], approve=True, automatic=True)
+                results[i] = _record(_row(tx, request.request_id))  # type: ignore[arg-type]
+        return events
+
+    def _days(self, item: CatalogueItem) -> int:
+        if item.share == "unconditional":
+            return self.deadlines.unconditional
+        return self.deadlines.conditional
 
     def _receive_one(
         self,
@@ -322,22 +388,9 @@ class Requests:
         request = Documents.payload(signed, DataRequest)
         facts["request_id"] = request.request_id
         item = self._requested_item(tx, signed, request)
-        days = self.deadlines.conditional
-        if item.share == "unconditional":
-            days = self.deadlines.unconditional
-        due = end_of_working_days(now, days)
+        due = end_of_working_days(now, self._days(item))
         _insert(tx, request, "provider", now, due)
-        data = {
-            "request_id": request.request_id,
-            "requester": request.requester,
-            "item_id": request.item_id,
-            "item_version": request.item_version,
-            "purpose": request.purpose,
-            "case_ref": request.case_ref,
-            "decide_by": utc_iso(due),
-            "document_id": signed.id,
-        }
-        events.append(self._event("request.received", data, now))
+        events.append(self._event("request.received", _received(request, due, signed), now))
         record = RequestRecord(
             request=request, side="provider", status="pending", received_at=now, decide_by=due
         )
@@ -347,11 +400,11 @@ class Requests:
         return record
 
     def _requested_item(
-        self, tx: Connection, signed: SignedDocument, request: DataRequest
+        self, tx: Connection, signed: SignedDocument, request: DataRequest, *, once: bool = True
     ) -> CatalogueItem:
         if request.provider != self.department or request.requester != signed.issuer:
             raise DocumentMismatch("the request's parties are not its signer and this department")
-        if _row(tx, request.request_id) is not None:
+        if once and _row(tx, request.request_id) is not None:
             raise DocumentMismatch(f"request {request.request_id} was already received")
         try:
             item = self._catalogue.get(request.item_id, conn=tx)
@@ -465,20 +518,25 @@ class Requests:
                 :meth:`decide` raises (nothing of the batch is stored).
         """
         now = self._clock.now()
+        specs = []
+        for decision in decisions:
+            if not isinstance(decision, Mapping) or "conn" in decision or "batch" in decision:
+                raise InputError("decide_many takes mappings of decide() keyword arguments")
+            args = dict(decision)
+            if not isinstance(args.get("request_id"), str):
+                raise InputError("each decision names its request_id=")
+            specs.append((args.pop("request_id"), args))
         with self._store.transaction() as tx:
             docs = []
             events: builtins.list[AuditEvent] = []
-            for decision in decisions:
-                if not isinstance(decision, Mapping) or "conn" in decision:
-                    raise InputError("decide_many takes mappings of decide() keyword arguments")
-                args = dict(decision)
+            batch = _Batch()
+            for request_id, args in specs:
                 try:
-                    request_id = args.pop("request_id")
-                    docs.append(self._decide_pending(tx, request_id, now, events, **args))
-                except (KeyError, TypeError):
-                    raise InputError(
-                        "a decision lacks request_id= or has an unknown argument"
-                    ) from None
+                    doc = self._decide_pending(tx, request_id, now, events, batch=batch, **args)
+                except TypeError:
+                    raise InputError("a decision has an argument decide() does not take") from None
+                docs.append(doc)
+            batch.flush(tx)
             # One append for the whole batch: the events commit with the decisions.
             self._audit.append_many(events, conn=tx)
         return docs
@@ -502,6 +560,7 @@ class Requests:
         effective_from: datetime | None = None,
         expires_at: datetime | None = None,
         provider_principals: Iterable[str] = (),
+        batch: _Batch | None = None,
     ) -> SignedDocument:
         if not isinstance(approve, bool):
             raise InputError("approve is True or False")
@@ -539,12 +598,18 @@ class Requests:
             supply_by=supply_by,
             agreement=terms,
         )
-        doc = self._documents.sign(
-            "decision", decision, audience=request.requester, now=now, conn=tx
-        )
-        if terms is not None:
-            insert_agreement(tx, terms, "provider", now)
-        self._close(tx, decision, doc.id)
+        if batch is None:
+            doc = self._documents.sign(
+                "decision", decision, audience=request.requester, now=now, conn=tx
+            )
+            if terms is not None:
+                insert_agreement(tx, terms, "provider", now)
+            self._close(tx, decision, doc.id)
+        else:
+            doc, text = self._documents.prepare(
+                "decision", decision, audience=request.requester, now=now
+            )
+            batch.add(doc, text, decision, terms, now)
         data: dict[str, Any] = {
             "request_id": request.request_id,
             "approved": approve,
@@ -640,17 +705,7 @@ class Requests:
         )
 
     def _close(self, tx: Connection, decision: Decision, document_id: str) -> None:
-        result = tx.execute(
-            _CLOSE,
-            {
-                "b_request_id": decision.request_id,
-                "b_status": "approved" if decision.approved else "refused",
-                "b_decided_at": utc_iso(decision.decided_at),
-                "b_agreement_id": decision.agreement and decision.agreement.agreement_id,
-                "b_document": document_id,
-                "b_decision": to_json(decision),
-            },
-        )
+        result = tx.execute(_CLOSE, _close_params(decision, document_id))
         if result.rowcount != 1:
             raise RequestClosed(f"request {decision.request_id} was already decided")
 
@@ -732,6 +787,67 @@ def _check_decision(decision: Decision, request: DataRequest, signed: SignedDocu
         raise DocumentMismatch("the agreement's terms do not round-trip")
 
 
+def _close_params(decision: Decision, document_id: str) -> dict[str, Any]:
+    return {
+        "b_request_id": decision.request_id,
+        "b_status": "approved" if decision.approved else "refused",
+        "b_decided_at": utc_iso(decision.decided_at),
+        "b_agreement_id": decision.agreement and decision.agreement.agreement_id,
+        "b_document": document_id,
+        "b_decision": to_json(decision),
+    }
+
+
+@dataclass
+class _Batch:
+    """The writes of a batch of decisions, made together at the end (:meth:`flush`)."""
+
+    docs: builtins.list[tuple[SignedDocument, str]] = field(default_factory=list)
+    agreements: builtins.list[dict[str, Any]] = field(default_factory=list)
+    closes: builtins.list[dict[str, Any]] = field(default_factory=list)
+    now: datetime | None = None
+
+    def add(
+        self,
+        doc: SignedDocument,
+        text: str,
+        decision: Decision,
+        terms: AgreementTerms | None,
+        now: datetime,
+    ) -> None:
+        self.docs.append((doc, text))
+        if terms is not None:
+            self.agreements.append(agreement_row(terms, "provider", now))
+        self.closes.append(_close_params(decision, doc.id))
+        self.now = now
+
+    def flush(self, tx: Connection) -> None:
+        if self.now is None:
+            return
+        Documents.record_sent(tx, self.docs, self.now)
+        if self.agreements:
+            tx.execute(INSERT_AGREEMENT, self.agreements)
+        # Each UPDATE is conditional on "pending": fewer rows changed means one was decided
+        # meanwhile (or twice in this batch), and the whole batch rolls back.
+        result = tx.execute(_CLOSE, self.closes)
+        if result.rowcount != len(self.closes):
+            raise RequestClosed("a request of the batch was already decided")
+
+
+def _received(request: DataRequest, due: datetime, signed: SignedDocument) -> dict[str, Any]:
+    """The data of a ``request.received`` event."""
+    return {
+        "request_id": request.request_id,
+        "requester": request.requester,
+        "item_id": request.item_id,
+        "item_version": request.item_version,
+        "purpose": request.purpose,
+        "case_ref": request.case_ref,
+        "decide_by": utc_iso(due),
+        "document_id": signed.id,
+    }
+
+
 def _insert(
     tx: Connection,
     request: DataRequest,
@@ -739,24 +855,27 @@ def _insert(
     received_at: datetime | None,
     decide_by: datetime | None,
 ) -> None:
-    tx.execute(
-        _INSERT,
-        {
-            "request_id": request.request_id,
-            "side": side,
-            "requester": request.requester,
-            "provider": request.provider,
-            "status": "pending",
-            "submitted_at": utc_iso(request.submitted_at),
-            "received_at": None if received_at is None else utc_iso(received_at),
-            "decide_by": None if decide_by is None else utc_iso(decide_by),
-            "agreement_id": None,
-            "decision_document": None,
-            "request": to_json(request),
-            "decision": None,
-            "decided_at": None,
-        },
-    )
+    tx.execute(_INSERT, _request_row(request, side, received_at, decide_by))
+
+
+def _request_row(
+    request: DataRequest, side: str, received_at: datetime | None, decide_by: datetime | None
+) -> dict[str, Any]:
+    return {
+        "request_id": request.request_id,
+        "side": side,
+        "requester": request.requester,
+        "provider": request.provider,
+        "status": "pending",
+        "submitted_at": utc_iso(request.submitted_at),
+        "received_at": None if received_at is None else utc_iso(received_at),
+        "decide_by": None if decide_by is None else utc_iso(decide_by),
+        "agreement_id": None,
+        "decision_document": None,
+        "request": to_json(request),
+        "decision": None,
+        "decided_at": None,
+    }
 
 
 def _row(tx: Connection, request_id: str) -> Row[Any] | None:

@@ -430,3 +430,14 @@ def test_signed_request_holding_an_identifier_is_refused_without_logging_it(pair
         dump = [str(r) for t in ("exchange_documents", "exchange_requests", "audit_entries")
                 for r in conn.execute(text(f"SELECT * FROM {t}"))]  # fmt: skip
     assert not any(RESIDENT_ID in row for row in dump)
+
+
+def test_decide_many_refuses_a_request_twice_in_one_batch(pair: Pair) -> None:
+    """Deciding the same request twice in one batch is RequestClosed, and the batch stores nothing."""
+    pair.publish()
+    received = pair.provider.requests.receive(pair.request())
+    before = stored_rows(pair.provider)
+    with pytest.raises(RequestClosed):
+        pair.provider.requests.decide_many([{"request_id": received.id, "approve": True}] * 2)
+    assert stored_rows(pair.provider) == before
+    assert pair.provider.requests.get(received.id).status == "pending"

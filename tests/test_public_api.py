@@ -26,6 +26,7 @@ PACKAGES = [
     "govshare.consent",
     "govshare.tokens",
     "govshare.dp",
+    "govshare.exchange",
     "govshare.compliance",
 ]
 

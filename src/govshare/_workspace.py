@@ -235,7 +235,14 @@ class Workspace:
 
         found = self.__dict__.get("_tokens")
         if not isinstance(found, Tokens):
-            found = Tokens(self.store, self.keys, self.audit, self.department, clock=self.clock)
+            found = Tokens(
+                self.store,
+                self.keys,
+                self.audit,
+                self.department,
+                clock=self.clock,
+                agreements=self._agreement_lookup(),  # [exchange]
+            )
             self.__dict__["_tokens"] = found
         return found
 
@@ -276,6 +283,92 @@ class Workspace:
             max_rows=max_rows,
             clock=self.clock,
         )
+
+    # [exchange]
+    if TYPE_CHECKING:
+        from govshare.exchange import Agreements as _Agreements
+        from govshare.exchange import Catalogue as _Catalogue
+        from govshare.exchange import Documents as _Documents
+        from govshare.exchange import Requests as _Requests
+
+    @property
+    def catalogue(self) -> _Catalogue:
+        """This department's shared-data catalogue and the catalogues it imported
+        (:class:`~govshare.exchange.Catalogue`)."""
+        from govshare.consent import Vocabulary
+        from govshare.exchange import Catalogue
+
+        found = self.__dict__.get("_catalogue")
+        if not isinstance(found, Catalogue):
+            found = Catalogue(
+                self.store,
+                self.audit,
+                self._documents(),
+                self.department,
+                self.clock,
+                Vocabulary.builtin(),
+            )
+            self.__dict__["_catalogue"] = found
+        return found
+
+    @property
+    def requests(self) -> _Requests:
+        """Requests for catalogue items and decisions on them
+        (:class:`~govshare.exchange.Requests`), with deadlines in Chinese working days."""
+        from govshare.consent import Vocabulary
+        from govshare.exchange import Requests
+
+        found = self.__dict__.get("_requests")
+        if not isinstance(found, Requests):
+            found = Requests(
+                self.store,
+                self.audit,
+                self._documents(),
+                self.department,
+                self.clock,
+                self.catalogue,
+                Vocabulary.builtin(),
+            )
+            self.__dict__["_requests"] = found
+        return found
+
+    @property
+    def agreements(self) -> _Agreements:
+        """The data-sharing agreements this department is party to
+        (:class:`~govshare.exchange.Agreements`). Signed documents are checked against the
+        keys trusted with ``ws.tokens.trust``."""
+        return self._agreement_lookup()
+
+    def _agreement_lookup(self) -> _Agreements:
+        from govshare.exchange import Agreements
+
+        found = self.__dict__.get("_agreements")
+        if not isinstance(found, Agreements):
+            found = Agreements(
+                self.store, self.audit, self._documents(), self.department, self.clock
+            )
+            self.__dict__["_agreements"] = found
+        return found
+
+    def _documents(self) -> _Documents:
+        from govshare.exchange import Documents
+        from govshare.tokens import KeyUse, TrustedKey
+
+        ws = self
+
+        class Trust:
+            # ws.tokens is built with the agreements, which need these documents: look the
+            # tokens' trusted keys up on first use instead of at construction.
+            def trusted_key(
+                self, kid: str, *, use: KeyUse, conn: Connection | None = None
+            ) -> TrustedKey | None:
+                return ws.tokens.trusted_key(kid, use=use, conn=conn)
+
+        found = self.__dict__.get("_exchange_documents")
+        if not isinstance(found, Documents):
+            found = Documents(self.keys, self.audit, self.department, Trust())
+            self.__dict__["_exchange_documents"] = found
+        return found
 
     # -- end of capabilities ----------------------------------------------------------------
 

@@ -24,7 +24,13 @@ The tree::
     ├── IntegrityError             a verification of the audit log, a proof or a signature failed
     │   ├── ProofError             an inclusion or consistency proof does not verify
     │   ├── SignatureError         a checkpoint or note signature does not verify
-    │   └── LogTampered            stored log entries were modified, deleted, inserted or reordered
+    │   ├── LogTampered            stored log entries were modified, deleted, inserted or reordered
+    │   └── InvalidDocument        a signed document from another department was refused
+    │       ├── MalformedDocument          not a well-formed govshare signed document
+    │       ├── UntrustedSigner            not signed by a trusted document key of its issuer
+    │       ├── DocumentSignatureInvalid   forged, or altered after signing
+    │       ├── DocumentReplayed           already imported here
+    │       └── DocumentMismatch           authentic, but not one this step accepts
     ├── ConsentError               no lawful basis for the requested processing
     ├── InvalidToken               an access token was refused
     │   ├── TokenExpired
@@ -35,7 +41,15 @@ The tree::
     │   ├── PurposeMismatch
     │   ├── UntrustedKey
     │   ├── MalformedToken     not a well-formed v4.public token of ours (format, footer, claims)
-    │   └── TokenSignatureInvalid
+    │   ├── TokenSignatureInvalid
+    │   ├── AgreementMismatch  its agreement is unknown here, or the token falls outside it
+    │   └── AgreementInactive  its agreement is not active at that instant
+    ├── ExchangeError              a catalogue, request or agreement step is not allowed
+    │   ├── RecordNotFound         no catalogue item, request or agreement with that id here
+    │   ├── RequestClosed          the request was already decided
+    │   ├── NotShareable           the catalogue item may not be shared (不予共享)
+    │   ├── AgreementStateError    the agreement cannot make that status change
+    │   └── CalendarUnavailable    the working-day calendar has no data for that year
     └── BudgetExceeded             a differential-privacy release would overspend its budget
 """
 
@@ -44,22 +58,35 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AgreementInactive",
+    "AgreementMismatch",
+    "AgreementStateError",
     "AudienceMismatch",
     "BudgetExceeded",
+    "CalendarUnavailable",
     "ConsentError",
+    "DocumentMismatch",
+    "DocumentReplayed",
+    "DocumentSignatureInvalid",
+    "ExchangeError",
     "FeatureNotEnabled",
     "GovShareError",
     "InputError",
     "IntegrityError",
+    "InvalidDocument",
     "InvalidToken",
     "KeyFileCorrupted",
     "KeyNotFound",
     "KeyStoreError",
     "LogTampered",
+    "MalformedDocument",
     "MalformedToken",
     "NaiveDatetimeError",
+    "NotShareable",
     "ProofError",
     "PurposeMismatch",
+    "RecordNotFound",
+    "RequestClosed",
     "SchemaTooNew",
     "SignatureError",
     "StorageError",
@@ -70,6 +97,7 @@ __all__ = [
     "TokenRevoked",
     "TokenSignatureInvalid",
     "UntrustedKey",
+    "UntrustedSigner",
     "WrongPassphrase",
 ]
 
@@ -152,6 +180,36 @@ class LogTampered(IntegrityError):
         self.kind = kind
 
 
+class InvalidDocument(IntegrityError):
+    """A signed document from another department was refused; subclasses name the reason.
+
+    A refused document is recorded once in the receiving department's audit log and leaves nothing
+    else in its store.
+    """
+
+
+class MalformedDocument(InvalidDocument):
+    """Not a well-formed govshare signed document (JSON, envelope or payload)."""
+
+
+class UntrustedSigner(InvalidDocument):
+    """The document's key is not an active, trusted document-signing key of the department it
+    names as its issuer (unknown, retired, a token key, or another department's key)."""
+
+
+class DocumentSignatureInvalid(InvalidDocument):
+    """The document's signature does not verify: it was forged, or altered after signing."""
+
+
+class DocumentReplayed(InvalidDocument):
+    """A document with this id was already imported here (a replayed decision, request, ...)."""
+
+
+class DocumentMismatch(InvalidDocument):
+    """The document is authentic but not one this step accepts: another type or audience, an
+    unknown item or request, or terms outside the catalogue item."""
+
+
 class ConsentError(GovShareError):
     """There is no lawful basis (consent or statute) for the requested processing."""
 
@@ -195,6 +253,42 @@ class MalformedToken(InvalidToken):
 class TokenSignatureInvalid(InvalidToken):
     """The token's signature does not verify: it was forged or altered (or its bound consent
     record hash differs)."""
+
+
+class AgreementMismatch(InvalidToken):
+    """The token's agreement is unknown here or is not the one asked for, or the token's issuer,
+    audience, purpose, categories or principal fall outside the agreement."""
+
+
+class AgreementInactive(InvalidToken):
+    """The token's agreement is not active at that instant: not yet countersigned or effective,
+    suspended, expired or terminated."""
+
+
+class ExchangeError(GovShareError):
+    """A catalogue, request or agreement step is not allowed in the current state."""
+
+
+class RecordNotFound(ExchangeError):
+    """No catalogue item, request or agreement with that id exists in this store."""
+
+
+class RequestClosed(ExchangeError):
+    """The request was already decided; a decision is final."""
+
+
+class NotShareable(ExchangeError):
+    """The catalogue item is marked not shared (不予共享), so a request for it cannot be approved."""
+
+
+class AgreementStateError(ExchangeError):
+    """The agreement cannot make that status change (e.g. resume a terminated agreement)."""
+
+
+class CalendarUnavailable(ExchangeError):
+    """The working-day calendar (the ``chinese-calendar`` package) has no data for that year, so
+    a deadline cannot be counted; upgrade the package once the State Council publishes the year's
+    holidays."""
 
 
 class BudgetExceeded(GovShareError):

@@ -16,14 +16,19 @@ from pydantic import StringConstraints
 from govshare.exceptions import InputError
 
 __all__ = [
+    "AGREEMENT_ID_PATTERN",
+    "CASE_REF_PATTERN",
     "CODE_PATTERN",
     "DATASET_PATTERN",
     "DEPARTMENT_PATTERN",
     "JTI_PATTERN",
     "KEY_NAME_PATTERN",
     "KID_PATTERN",
+    "PRINCIPAL_PATTERN",
     "SCHEMA_PATTERN",
     "SLUG_PATTERN",
+    "AgreementId",
+    "CaseRef",
     "Code",
     "DatasetName",
     "DepartmentId",
@@ -31,6 +36,7 @@ __all__ = [
     "Jti",
     "KeyId",
     "KeyName",
+    "Principal",
     "Slug",
     "check_code",
     "check_dataset",
@@ -64,6 +70,16 @@ KID_PATTERN: Final = r"^[a-z0-9][a-z0-9_.-]{0,63}-v[0-9]{1,6}-[0-9a-f]{16}$"
 SCHEMA_PATTERN: Final = r"^[a-z_][a-z0-9_]{0,62}$"
 """A PostgreSQL schema name: a lower-case SQL identifier."""
 
+AGREEMENT_ID_PATTERN: Final = r"^ag-[0-9a-f]{32}$"
+"""A data-sharing agreement id: ``ag-`` and 32 lower-case hex digits."""
+
+PRINCIPAL_PATTERN: Final = r"^[a-z0-9][a-z0-9._@-]{0,99}$"
+"""An official or system acting under an agreement (e.g. ``zhang.wei@hrss``)."""
+
+CASE_REF_PATTERN: Final = r"^[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]{0,98}[^\s\x00-\x1f\x7f])?$"
+"""A case reference, the requester's own file number (e.g. ``人社补-2026-0042``): 1-100
+printable characters, no control characters, no surrounding spaces."""
+
 DepartmentId = Annotated[str, StringConstraints(pattern=DEPARTMENT_PATTERN)]
 Domain = Annotated[str, StringConstraints(pattern=DEPARTMENT_PATTERN)]
 Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN, max_length=64)]
@@ -72,6 +88,9 @@ DatasetName = Annotated[str, StringConstraints(pattern=DATASET_PATTERN)]
 KeyName = Annotated[str, StringConstraints(pattern=KEY_NAME_PATTERN)]
 Jti = Annotated[str, StringConstraints(pattern=JTI_PATTERN)]
 KeyId = Annotated[str, StringConstraints(pattern=KID_PATTERN)]
+AgreementId = Annotated[str, StringConstraints(pattern=AGREEMENT_ID_PATTERN)]
+Principal = Annotated[str, StringConstraints(pattern=PRINCIPAL_PATTERN)]
+CaseRef = Annotated[str, StringConstraints(pattern=CASE_REF_PATTERN)]
 
 _COMPILED: dict[str, re.Pattern[str]] = {}
 

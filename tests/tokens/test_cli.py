@@ -26,7 +26,8 @@ def test_cross_department_token_flow(run: Run, tmp_path: Path) -> None:
     assert json.loads(out)["department"] == "hrss"
     code, out, _ = run("keys", "trust", "--db", civil, "hrss-keys.json")
     assert code == 0, out
-    assert out.startswith("trusted 1 active key(s): token-signing-v1-")
+    assert out.startswith("trusted 2 active key(s): document-signing-v1-")
+    assert ", token-signing-v1-" in out
     code, out, _ = run("token", "issue", "--db", hrss, "--audience", "civil-affairs",
                        "--purpose", "subsidy-eligibility", "--category", "income",
                        "--max-uses", "2")  # fmt: skip

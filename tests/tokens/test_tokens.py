@@ -207,7 +207,7 @@ def test_rotation_keeps_old_tokens_until_retired(
     issuer.keys.rotate("token-signing")
     new = make_token()
     assert holder.tokens.trust(issuer.keys.export_public()) == sorted(
-        i.kid for i in issuer.keys.key_infos() if i.name == "token-signing"
+        i.kid for i in issuer.keys.key_infos() if i.name in ("token-signing", "document-signing")
     )
     _verify(holder, old)
     _verify(holder, new)
@@ -267,16 +267,45 @@ def test_own_retired_key_is_refused(workspace: Workspace) -> None:
 
 
 def test_export_public_document(issuer: Workspace) -> None:
-    """export_public() lists the active token keys with kid, type, PASERK public key, status."""
+    """export_public() lists the active token and document keys with kid, type, use, key, status."""
     doc = json.loads(issuer.keys.export_public())
-    assert doc["format"] == "govshare.token-keys.v1"
+    assert doc["format"] == "govshare.public-keys.v2"
     assert doc["department"] == ISSUER
-    (key,) = doc["keys"]
-    assert set(key) == {"kid", "type", "public_key", "status", "created"}
-    assert key["type"] == "ed25519"
-    assert key["status"] == "active"
-    assert key["public_key"].startswith("k4.public.")
+    token, document = doc["keys"]
+    assert set(token) == {"kid", "type", "use", "public_key", "status", "created"}
+    assert (token["use"], document["use"]) == ("tokens", "documents")
+    assert token["kid"].startswith("token-signing-v1-")
+    assert document["kid"].startswith("document-signing-v1-")
+    assert token["type"] == "ed25519"
+    assert token["status"] == "active"
+    assert token["public_key"].startswith("k4.public.")
     assert "secret" not in issuer.keys.export_public()
+
+
+def test_old_token_key_documents_are_still_trusted(holder: Workspace, issuer: Workspace) -> None:
+    """A govshare.token-keys.v1 document (no use field) is trusted as token keys only."""
+    doc = json.loads(issuer.keys.export_public())
+    old = {"format": "govshare.token-keys.v1", "department": ISSUER, "keys": [doc["keys"][0]]}
+    del old["keys"][0]["use"]
+    assert holder.tokens.trust(old) == [doc["keys"][0]["kid"]]
+    kid = doc["keys"][0]["kid"]
+    assert holder.tokens.trusted_key(kid, use="tokens") is not None
+    assert holder.tokens.trusted_key(kid, use="documents") is None
+    doc["keys"][1]["use"] = "documents"
+    mixed = {"format": "govshare.token-keys.v1", "department": ISSUER, "keys": doc["keys"]}
+    with pytest.raises(InputError):
+        holder.tokens.trust(mixed)
+
+
+def test_a_key_is_trusted_for_its_use_only(holder: Workspace, issuer: Workspace) -> None:
+    """A document key is never returned as a token key, and a key id cannot change its use."""
+    doc = json.loads(issuer.keys.export_public())
+    document_kid = doc["keys"][1]["kid"]
+    assert holder.tokens.trusted_key(document_kid, use="documents") is not None
+    assert holder.tokens.trusted_key(document_kid, use="tokens") is None
+    doc["keys"][1]["use"] = "tokens"
+    with pytest.raises(InputError, match="another key"):
+        holder.tokens.trust(doc)
 
 
 def test_trust_refuses_bad_documents(holder: Workspace, issuer: Workspace) -> None:

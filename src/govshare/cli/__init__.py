@@ -29,7 +29,7 @@ def cli(debug: bool) -> None:
 cli.add_command(init)
 cli.add_command(demo)
 cli.add_command(audit)
-# Capability command groups, one line each: [pseudonym] [consent] [tokens] [dp]
+# Capability command groups, one line each: [pseudonym] [consent] [tokens] [dp] [exchange]
 from govshare.cli._keys import keys  # noqa: E402  [tokens]
 from govshare.cli._tokens import token  # noqa: E402  [tokens]
 
@@ -48,6 +48,11 @@ cli.add_command(budget)  # [dp]
 from govshare.cli._check import check_command  # noqa: E402  [compliance]
 
 cli.add_command(check_command)  # [compliance]
+from govshare.cli._exchange import agreement, catalogue, request  # noqa: E402  [exchange]
+
+cli.add_command(catalogue)  # [exchange]
+cli.add_command(request)  # [exchange]
+cli.add_command(agreement)  # [exchange]
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""``govshare keys …``: exchange token-signing public keys between departments."""
+"""``govshare keys …``: exchange public keys (token and document signing) between departments."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ __all__ = ["keys"]
 
 @click.group()
 def keys() -> None:
-    """Export this department's token-signing public keys, or trust another department's."""
+    """Export this department's public keys (tokens, documents), or trust another department's."""
 
 
 @keys.command("export-public")
@@ -24,7 +24,7 @@ def keys() -> None:
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Also write it here."
 )
 def export_public(url: str, output: Path | None) -> None:
-    """Print this department's active token-signing public keys as a JSON document."""
+    """Print this department's active token- and document-signing public keys as JSON."""
     with Workspace.open(url) as ws:
         doc = ws.keys.export_public()
     click.echo(doc)
@@ -36,7 +36,7 @@ def export_public(url: str, output: Path | None) -> None:
 @db_option
 @click.argument("document", type=click.File("r"))
 def trust(url: str, document: TextIO) -> None:
-    """Trust the token keys in DOCUMENT (another department's export-public output; '-' = stdin).
+    """Trust the keys in DOCUMENT (another department's export-public output; '-' = stdin).
 
     The document is that department's complete current key set: its keys missing from it are
     retired here. Receive it over a channel you trust; it is not signed.

@@ -49,6 +49,9 @@ def token() -> None:
 @click.option("--dataset", help="Limit the token to one dataset.")
 @click.option("--consent-record", help="The one consent record it rests on.")
 @click.option("--consent-hash", metavar="HEX", help="That record's hash (bound to the signature).")
+@click.option("--agreement", help="The data-sharing agreement it acts under (id).")
+@click.option("--case-ref", help="The reason for this query (with --agreement).")
+@click.option("--principal", help="Who acts under the agreement (with --agreement).")
 def issue(
     url: str,
     audience: str,
@@ -62,6 +65,9 @@ def issue(
     dataset: str | None,
     consent_record: str | None,
     consent_hash: str | None,
+    agreement: str | None,
+    case_ref: str | None,
+    principal: str | None,
 ) -> None:
     """Sign a token and print it (needs the key file passphrase)."""
     with Workspace.open(url) as ws:
@@ -77,6 +83,9 @@ def issue(
             dataset=dataset,
             consent_record=consent_record,
             consent_hash=_consent_hash(consent_hash),
+            agreement=agreement,
+            case_ref=case_ref,
+            principal=principal,
         )
     click.echo(text)
 
@@ -90,6 +99,7 @@ def issue(
 @click.option("--action", help="The requested action.")
 @click.option("--no-consume", is_flag=True, help="Check a use is left without taking it.")
 @click.option("--consent-hash", metavar="HEX", help="The bound consent record's hash.")
+@click.option("--agreement", help="The agreement the token must be bound to (id).")
 def verify(
     url: str,
     token_text: str,
@@ -99,6 +109,7 @@ def verify(
     action: str | None,
     no_consume: bool,
     consent_hash: str | None,
+    agreement: str | None,
 ) -> None:
     """Verify TOKEN ('-' reads it from stdin), use it once, and print the grant as JSON.
 
@@ -114,6 +125,7 @@ def verify(
                 action=action,
                 consume=not no_consume,
                 consent_hash=_consent_hash(consent_hash),
+                agreement=agreement,
             )
         except InvalidToken as exc:
             click.echo(f"refused: {type(exc).__name__}: {exc}", err=True)

@@ -7,6 +7,19 @@ through :mod:`govshare.hazmat`.
 from __future__ import annotations
 
 from govshare.keys._keyfile import PASSPHRASE_ENV
-from govshare.keys._keyring import KeyInfo, KeyRing
+from govshare.keys._keyring import (
+    DOCUMENT_KEY,
+    PUBLIC_KEY_FORMAT,
+    PUBLIC_KEY_USES,
+    KeyInfo,
+    KeyRing,
+)
 
-__all__ = ["PASSPHRASE_ENV", "KeyInfo", "KeyRing"]
+__all__ = [
+    "DOCUMENT_KEY",
+    "PASSPHRASE_ENV",
+    "PUBLIC_KEY_FORMAT",
+    "PUBLIC_KEY_USES",
+    "KeyInfo",
+    "KeyRing",
+]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, NoReturn
+from typing import Final, Literal, NoReturn
 
 from pydantic import BaseModel, ConfigDict
 
@@ -24,13 +25,22 @@ from govshare.exceptions import InputError, KeyFileCorrupted, KeyNotFound, KeySt
 from govshare.keys._keyfile import read_key_file, resolve_passphrase, write_key_file
 from govshare.types import KEY_NAME_PATTERN, matches
 
-__all__ = ["SIGNING", "KeyInfo", "KeyRing"]
+__all__ = ["DOCUMENT_KEY", "PUBLIC_KEY_FORMAT", "PUBLIC_KEY_USES", "SIGNING", "KeyInfo", "KeyRing"]
 
 SIGNING = "signing"
+DOCUMENT_KEY: Final = "document-signing"
+PUBLIC_KEY_FORMAT: Final = "govshare.public-keys.v2"
+# The keys other departments must trust, and what each may sign. One key per purpose: a token
+# key and a document key can be rotated, retired or held on different hosts independently.
+PUBLIC_KEY_USES: Final[Mapping[str, str]] = {
+    "token-signing": "tokens",  # PASETO v4.public access tokens
+    DOCUMENT_KEY: "documents",  # signed catalogue, request, decision and agreement documents
+}
 _STANDARD_KEYS: tuple[tuple[str, Literal["ed25519", "secret"]], ...] = (
     (SIGNING, "ed25519"),  # audit-log checkpoints
     ("pseudonym-root", "secret"),  # per-domain pseudonym keys (HKDF)
     ("token-signing", "ed25519"),  # PASETO v4.public access tokens
+    (DOCUMENT_KEY, "ed25519"),  # signed documents between departments (govshare.exchange)
 )
 
 
@@ -94,8 +104,8 @@ class KeyRing:
     ) -> KeyRing:
         """Make a new key file at *path* with the department's standard keys.
 
-        They are the audit-log ``signing`` key, the ``pseudonym-root`` secret and the
-        ``token-signing`` key, each at version 1.
+        They are the audit-log ``signing`` key, the ``pseudonym-root`` secret, the
+        ``token-signing`` key and the ``document-signing`` key, each at version 1.
 
         Raises:
             KeyStoreError: the file already exists, or no passphrase is given or set.
@@ -203,34 +213,40 @@ class KeyRing:
             if e.info.name == name and e.info.type == "ed25519" and e.info.status == "active"
         }
 
-    def export_public(self, name: str = "token-signing") -> str:
-        """This department's active public keys of Ed25519 key *name*, as a JSON document.
+    def export_public(self) -> str:
+        """This department's active public keys that other departments trust, as a JSON document.
 
-        The document (format ``govshare.token-keys.v1``) names the department and, per key, its
-        ``kid``, ``type``, ``public_key`` (PASERK ``k4.public.``), ``status`` and ``created``.
-        Hand it to other departments (``ws.tokens.trust(doc)``) so they accept tokens signed
-        here. The key is created first if this key file does not have it yet.
+        The document (format ``govshare.public-keys.v2``) names the department and, per key, its
+        ``kid``, ``type``, ``use`` (``"tokens"`` for the ``token-signing`` key, ``"documents"``
+        for the ``document-signing`` key), ``public_key`` (PASERK ``k4.public.``), ``status``
+        and ``created``. Hand it to other departments (``ws.tokens.trust(doc)``) so they accept
+        tokens and signed documents from here. Keys missing from an older key file are created
+        first.
 
         Raises:
-            InputError: *name* is malformed or is a symmetric key.
-            KeyNotFound: every version of *name* is retired.
+            KeyNotFound: every version of one of these keys is retired.
         """
-        self.ensure(name, "ed25519")
-        keys = [
-            {
-                "kid": e.info.kid,
-                "type": e.info.type,
-                "public_key": "k4.public."
-                + base64.urlsafe_b64encode(SigningKey.from_private_bytes(e.secret).verify_key.raw)
-                .rstrip(b"=")
-                .decode("ascii"),
-                "status": e.info.status,
-                "created": utc_iso(e.info.created),
-            }
-            for e in self._entries
-            if e.info.name == name and e.info.status == "active"
-        ]
-        doc = {"format": "govshare.token-keys.v1", "department": self._department, "keys": keys}
+        keys = []
+        for name, use in PUBLIC_KEY_USES.items():
+            self.ensure(name, "ed25519")
+            keys += [
+                {
+                    "kid": e.info.kid,
+                    "type": e.info.type,
+                    "use": use,
+                    "public_key": "k4.public."
+                    + base64.urlsafe_b64encode(
+                        SigningKey.from_private_bytes(e.secret).verify_key.raw
+                    )
+                    .rstrip(b"=")
+                    .decode("ascii"),
+                    "status": e.info.status,
+                    "created": utc_iso(e.info.created),
+                }
+                for e in self._entries
+                if e.info.name == name and e.info.status == "active"
+            ]
+        doc = {"format": PUBLIC_KEY_FORMAT, "department": self._department, "keys": keys}
         return json.dumps(doc, indent=2)
 
     def ensure(self, name: str, type: Literal["ed25519", "secret"]) -> KeyInfo:

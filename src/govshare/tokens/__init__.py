@@ -8,19 +8,33 @@ anything outside it with an :class:`~govshare.InvalidToken` subclass naming the 
 
 from __future__ import annotations
 
+from govshare.tokens._agreements import AgreementLookup, AgreementScope, AgreementStatus
 from govshare.tokens._models import DETAIL_TYPE, AuthorizationDetail, Claims, Grant
 from govshare.tokens._tokens import DEFAULT_LEEWAY, MAX_TTL, Tokens
-from govshare.tokens._trust import KEY_DOC_FORMAT, TOKEN_KEY, PublicKeyDocument
+from govshare.tokens._trust import (
+    KEY_DOC_FORMAT,
+    KEY_USES,
+    TOKEN_KEY,
+    KeyUse,
+    PublicKeyDocument,
+    TrustedKey,
+)
 
 __all__ = [
     "DEFAULT_LEEWAY",
     "DETAIL_TYPE",
     "KEY_DOC_FORMAT",
+    "KEY_USES",
     "MAX_TTL",
     "TOKEN_KEY",
+    "AgreementLookup",
+    "AgreementScope",
+    "AgreementStatus",
     "AuthorizationDetail",
     "Claims",
     "Grant",
+    "KeyUse",
     "PublicKeyDocument",
     "Tokens",
+    "TrustedKey",
 ]

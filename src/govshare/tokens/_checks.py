@@ -168,7 +168,7 @@ def issued_event(claims: Claims, key: KeyInfo) -> dict[str, Any]:
         "exp": payload["exp"],
         "max_uses": claims.max_uses,
     }
-    for name in ("dataset", "consent_record"):
+    for name in ("dataset", "consent_record", "agreement", "case_ref", "principal"):
         if getattr(detail, name) is not None:
             data[name] = getattr(detail, name)
     if claims.parent is not None:

@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, Field, field_serializer, field_validator, mo
 
 from govshare._models import Record
 from govshare.identifiers import looks_like_identifier
-from govshare.types import DepartmentId, Jti, KeyId, Slug
+from govshare.types import AgreementId, CaseRef, DepartmentId, Jti, KeyId, Principal, Slug
 
 __all__ = ["DETAIL_TYPE", "AuthorizationDetail", "Claims", "Grant"]
 
@@ -28,6 +28,9 @@ class AuthorizationDetail(Record):
         actions: what may be done (default ``("read",)``).
         dataset: the dataset it is limited to, if any.
         consent_record: the consent record id it rests on, if exactly one.
+        agreement: the data-sharing agreement it acts under, if any.
+        case_ref: the reason for this query under the agreement (the requester's case number).
+        principal: the requester's official or system acting under the agreement.
     """
 
     type: Literal["govshare_data_access"] = DETAIL_TYPE
@@ -37,6 +40,9 @@ class AuthorizationDetail(Record):
     actions: Annotated[tuple[Slug, ...], Field(min_length=1, max_length=16)] = ("read",)
     dataset: Slug | None = None
     consent_record: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")] | None = None
+    agreement: AgreementId | None = None
+    case_ref: CaseRef | None = None
+    principal: Principal | None = None
 
     @field_validator("categories", "actions")
     @classmethod
@@ -82,7 +88,8 @@ class Claims(Record):
             raise ValueError("nbf must be before exp")
         d = self.detail
         texts = [self.iss, self.sub, self.aud, d.purpose, d.legal_basis, *d.categories, *d.actions]
-        texts += [t for t in (d.dataset, d.consent_record) if t is not None]
+        optional = (d.dataset, d.consent_record, d.agreement, d.case_ref, d.principal)
+        texts += [t for t in optional if t is not None]
         if any(looks_like_identifier(t) for t in texts):
             raise ValueError("claims must not hold personal identifiers (use record ids)")
         return self

@@ -98,16 +98,16 @@ def store_trust(conn: Connection, doc: PublicKeyDocument, at: str) -> tuple[list
     """
     k = token_trusted_keys
     rows = conn.execute(
-        select(k.c.kid, k.c.department, k.c.public_key, k.c.status).where(
+        select(k.c.kid, k.c.department, k.c.public_key, k.c.status, k.c.use).where(
             k.c.kid.in_([e.kid for e in doc.keys]) | (k.c.department == doc.department)
         )
     ).all()
-    known = {str(r[0]): (str(r[1]), bytes(r[2]), str(r[3])) for r in rows}
+    known = {str(r[0]): (str(r[1]), bytes(r[2]), str(r[3]), str(r[4])) for r in rows}
     listed = {e.kid for e in doc.keys}
     for entry in doc.keys:
         key: VerifyKey = entry.verify_key()
         old = known.get(entry.kid)
-        if old is not None and (old[0] != doc.department or old[1] != key.raw):
+        if old is not None and (old[0], old[1], old[3]) != (doc.department, key.raw, entry.use):
             raise InputError(f"key id {entry.kid!r} is already trusted with another key")
         status = (
             "retired" if entry.status == "retired" or (old and old[2] == "retired") else "active"
@@ -119,13 +119,14 @@ def store_trust(conn: Connection, doc: PublicKeyDocument, at: str) -> tuple[list
                     department=doc.department,
                     public_key=key.raw,
                     status=status,
+                    use=entry.use,
                     created=entry.created.isoformat(),
                     trusted_at=at,
                 )
             )
         elif status != old[2]:
             conn.execute(k.update().where(k.c.kid == entry.kid).values(status=status))
-    dropped = [kid for kid, (dep, _, st) in known.items() if dep == doc.department]
+    dropped = [kid for kid, (dep, *_) in known.items() if dep == doc.department]
     dropped = [kid for kid in dropped if kid not in listed and known[kid][2] == "active"]
     if dropped:
         conn.execute(k.update().where(k.c.kid.in_(dropped)).values(status="retired"))

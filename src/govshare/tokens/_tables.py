@@ -19,7 +19,8 @@ token_state = Table(
     Column("revoked_at", String(40), nullable=True),
 )
 
-# Other departments' token-signing public keys, imported with Tokens.trust().
+# Other departments' public keys, imported with Tokens.trust(): ``use`` says whether a key verifies
+# tokens or signed exchange documents (column added by migration 0006).
 token_trusted_keys = Table(
     "token_trusted_keys",
     metadata,
@@ -27,6 +28,7 @@ token_trusted_keys = Table(
     Column("department", String(63), nullable=False, index=True),
     Column("public_key", LargeBinary(32), nullable=False),
     Column("status", String(10), nullable=False),
+    Column("use", String(16), nullable=False, server_default="tokens"),
     Column("created", String(40), nullable=False),
     Column("trusted_at", String(40), nullable=False),
 )

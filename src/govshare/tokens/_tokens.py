@@ -25,6 +25,7 @@ from govshare.exceptions import (
 from govshare.keys import KeyInfo, KeyRing
 from govshare.storage import Store
 from govshare.tokens import _paseto
+from govshare.tokens._agreements import AgreementLookup, binding, check_agreement
 from govshare.tokens._checks import (
     check_scope,
     consent_assertion,
@@ -38,8 +39,15 @@ from govshare.tokens._checks import (
 )
 from govshare.tokens._models import Claims, Grant
 from govshare.tokens._state import StateStatements, read_state, store_trust
-from govshare.tokens._trust import TOKEN_KEY, now_iso, parse_key_document, stored_trusted_key
-from govshare.types import JTI_PATTERN, matches
+from govshare.tokens._trust import (
+    TOKEN_KEY,
+    KeyUse,
+    TrustedKey,
+    now_iso,
+    parse_key_document,
+    stored_trusted_key,
+)
+from govshare.types import AGREEMENT_ID_PATTERN, JTI_PATTERN, matches
 
 __all__ = ["DEFAULT_LEEWAY", "MAX_TTL", "Tokens"]
 
@@ -62,6 +70,8 @@ class Tokens:
         department: this department's id (the ``iss`` of tokens issued here).
         clock: time source.
         leeway: clock skew tolerated on ``nbf``, ``iat`` and ``exp``.
+        agreements: finds data-sharing agreements, for tokens bound to one (the workspace
+            passes ``govshare.exchange``'s); without it, every agreement-bound token is refused.
     """
 
     def __init__(
@@ -73,6 +83,7 @@ class Tokens:
         *,
         clock: Clock | None = None,
         leeway: timedelta = DEFAULT_LEEWAY,
+        agreements: AgreementLookup | None = None,
     ) -> None:
         if not isinstance(leeway, timedelta) or not timedelta(0) <= leeway <= timedelta(minutes=5):
             raise InputError("leeway is a timedelta between 0 and 5 minutes")
@@ -82,6 +93,7 @@ class Tokens:
         self.department = department
         self._clock = clock or SystemClock()
         self._leeway = leeway
+        self._agreements = agreements
         self._statements = StateStatements(store.backend)
         self._signers: dict[str, KeyInterface] = {}
         self._own: dict[str, KeyInterface] = {}
@@ -108,6 +120,9 @@ class Tokens:
         dataset: str | None = None,
         consent_record: str | None = None,
         consent_hash: bytes | None = None,
+        agreement: str | None = None,
+        case_ref: str | None = None,
+        principal: str | None = None,
         not_before: datetime | None = None,
         now: datetime | None = None,
     ) -> str:
@@ -127,11 +142,18 @@ class Tokens:
             consent_hash: that record's hash; it is bound to the signature as the implicit
                 assertion, so the verifier must present the same hash (required with
                 *consent_record*).
+            agreement: the data-sharing agreement the token acts under; it must be active here
+                now, with this department as its requester and *audience* as its provider, and
+                grant *purpose*, *categories* and *principal*.
+            case_ref: the reason for this query (the requester's case number; with *agreement*).
+            principal: the official or system acting under *agreement* (with *agreement*).
             not_before: when it becomes valid (default: now).
             now: the issue time (default: the clock).
 
         Raises:
-            InputError: an argument is malformed (names, ttl, max_uses, consent hash).
+            InputError: an argument is malformed (names, ttl, max_uses, consent hash), or
+                *agreement* comes without *case_ref* and *principal*.
+            AgreementMismatch / AgreementInactive: the token would fall outside *agreement*.
             NaiveDatetimeError: *now* or *not_before* has no timezone.
         """
         when = self._now(now)
@@ -148,9 +170,13 @@ class Tokens:
             dataset=dataset,
             consent_record=consent_record,
             consent_hash=consent_hash,
+            agreement=agreement,
+            case_ref=case_ref,
+            principal=principal,
             not_before=not_before,
         )
         with self._store.transaction() as conn:
+            check_agreement(self._agreements, conn, claims, when, None)
             return self._sign(claims, implicit, conn, "token.issued")
 
     def issue_many(
@@ -164,6 +190,7 @@ class Tokens:
 
         Raises:
             InputError: a request is malformed or has an unknown argument (nothing is issued).
+            AgreementMismatch / AgreementInactive: a token would fall outside its agreement.
             NaiveDatetimeError: *now* or a ``not_before`` has no timezone.
         """
         when = self._now(now)
@@ -183,6 +210,8 @@ class Tokens:
             for _, data in signed
         ]
         with self._store.transaction() as conn:
+            for claims, _ in prepared:
+                check_agreement(self._agreements, conn, claims, when, None)
             self._audit.append_many(events, conn=conn)
         return [token for token, _ in signed]
 
@@ -201,8 +230,12 @@ class Tokens:
         dataset: str | None = None,
         consent_record: str | None = None,
         consent_hash: bytes | None = None,
+        agreement: str | None = None,
+        case_ref: str | None = None,
+        principal: str | None = None,
         not_before: datetime | None = None,
     ) -> tuple[Claims, bytes]:
+        binding(agreement, case_ref, principal)
         claims = self._claims(
             subject=subject or self.department,
             audience=audience,
@@ -218,6 +251,9 @@ class Tokens:
                 "actions": names(actions, "actions"),
                 "dataset": dataset,
                 "consent_record": consent_record,
+                "agreement": agreement,
+                "case_ref": case_ref,
+                "principal": principal,
             },
         )
         return claims, consent_assertion(consent_record, consent_hash)
@@ -278,6 +314,7 @@ class Tokens:
         action: str | None = None,
         consume: bool = True,
         consent_hash: bytes | None = None,
+        agreement: str | None = None,
         now: datetime | None = None,
         conn: Connection | None = None,
     ) -> Grant:
@@ -289,7 +326,10 @@ class Tokens:
         the claims are well formed and ``iss`` is the key's department; ``nbf``/``iat`` are not
         in the future and ``exp`` has not passed (± the leeway); ``aud`` is *audience*; the
         purpose is *purpose*; *categories* and *action* are within the grant; the token (and
-        the one it was exchanged from) is not revoked; and a use is left. The accept event and
+        the one it was exchanged from) is not revoked; a use is left; and, for a token bound to an
+        agreement (or when *agreement* is given), that the agreement is the one asked for, is
+        active at this instant, and that the token's parties, purpose, categories and principal
+        are within it, read in the same transaction as the use count. The accept event and
         the use count commit together; a refusal is logged in its own transaction.
 
         With *conn* (the caller's transaction, e.g. from :meth:`govshare.Workspace.transaction`)
@@ -306,6 +346,8 @@ class Tokens:
             action: the action requested, if the caller checks one.
             consume: count a use (``False`` checks that one is left without taking it).
             consent_hash: the hash of the consent record the token rests on, if it does.
+            agreement: the agreement the token must be bound to (a token bound to another, or to
+                none, is refused).
             now: the verification time (default: the clock).
             conn: run the use count and accept event in this transaction.
 
@@ -318,6 +360,8 @@ class Tokens:
             PurposeMismatch: another purpose, or categories / action not granted.
             TokenRevoked: revoked at this store (or the token it was exchanged from is).
             TokenReplayed: already used ``max_uses`` times.
+            AgreementMismatch: bound to another or an unknown agreement, or outside it.
+            AgreementInactive: its agreement is not active at this instant.
             InputError: the caller's own arguments are malformed.
             NaiveDatetimeError: *now* has no timezone.
         """
@@ -328,15 +372,18 @@ class Tokens:
         if action is not None:
             slug(action, "action")
         facts: dict[str, Any] = {"operation": "verify", "audience": audience, "purpose": purpose}
+        if agreement is not None:
+            facts["agreement"] = _agreement_id(agreement)
         try:
             claims, kid = self._authenticate(token, consent_hash, facts)
             self._check_time(claims, when)
             check_scope(claims, audience, purpose, wanted, action)
+            bound = (when, agreement)
             if conn is not None:
-                uses = self._accept(conn, claims, kid, consume, facts)
+                uses = self._accept(conn, claims, kid, consume, facts, bound)
             else:
                 with self._store.transaction() as own:
-                    uses = self._accept(own, claims, kid, consume, facts)
+                    uses = self._accept(own, claims, kid, consume, facts, bound)
         except InvalidToken as exc:
             if conn is None:
                 self._refused(exc, facts)
@@ -346,8 +393,16 @@ class Tokens:
         return Grant(claims=claims, kid=kid, uses=uses)
 
     def _accept(
-        self, conn: Connection, claims: Claims, kid: str, consume: bool, facts: dict[str, Any]
+        self,
+        conn: Connection,
+        claims: Claims,
+        kid: str,
+        consume: bool,
+        facts: dict[str, Any],
+        bound: tuple[datetime, str | None],
     ) -> int:
+        # The agreement is read in the deciding transaction: a suspension applies at once.
+        check_agreement(self._agreements, conn, claims, *bound)
         uses = self._use(conn, claims, kid, 1 if consume else 0)
         self._audit.record(
             "token.accepted", {**facts, "consumed": consume, "uses": uses}, conn=conn
@@ -363,6 +418,8 @@ class Tokens:
         payload, _ = _paseto.verify(key, token, consent_hash or b"")
         claims = parse_claims(payload)
         facts.update(jti=claims.jti, kid=kid, iss=claims.iss, sub=claims.sub)
+        if claims.detail.agreement is not None:
+            facts.update(agreement=claims.detail.agreement, case_ref=claims.detail.case_ref)
         if claims.iss != department:
             raise UntrustedKey(f"key {kid} belongs to {department}, not to the token's issuer")
         return claims, kid
@@ -550,13 +607,14 @@ class Tokens:
     # -- trust ----------------------------------------------------------------------------------
 
     def trust(self, doc: str | bytes | Mapping[str, Any]) -> list[str]:
-        """Trust another department's token-signing keys; returns the key ids now trusted.
+        """Trust another department's public keys; returns the key ids now trusted.
 
         *doc* is what that department's ``ws.keys.export_public()`` produced, received over a
         channel you trust (it is not signed). It is the department's complete current key set:
         its keys missing from *doc* are retired here, and a retired key never becomes active
-        again. Tokens signed with an active trusted key verify when their ``iss`` is that
-        department.
+        again. Tokens signed with an active trusted token key verify when their ``iss`` is that
+        department; documents signed with an active trusted document key verify when their
+        issuer is (see :mod:`govshare.exchange`).
 
         Raises:
             InputError: *doc* is malformed, is this department's own, or reuses a trusted key id
@@ -571,7 +629,25 @@ class Tokens:
             self._audit.record("token.keys-trusted", data, conn=conn)
         return active
 
+    def trusted_key(
+        self, kid: str, *, use: KeyUse = "tokens", conn: Connection | None = None
+    ) -> TrustedKey | None:
+        """The active key *kid* trusted here for *use*, or ``None`` (unknown, retired, or
+        trusted for the other use). Read on *conn* when given, so a caller can check a
+        signature in the transaction that acts on it.
+        """
+        if conn is not None:
+            return stored_trusted_key(conn, kid, use)
+        with self._store.read() as own:
+            return stored_trusted_key(own, kid, use)
+
     def _now(self, now: datetime | None, consent_hash: bytes | None = None) -> datetime:
         if consent_hash is not None and not isinstance(consent_hash, bytes):
             raise InputError("consent_hash is bytes")
         return self._clock.now() if now is None else ensure_aware(now, "now")
+
+
+def _agreement_id(value: object) -> str:
+    if not matches(AGREEMENT_ID_PATTERN, value):
+        raise InputError("an agreement id is 'ag-' and 32 lower-case hex digits")
+    return value  # type: ignore[return-value]

@@ -1,4 +1,9 @@
-"""Trust between departments: public token-signing key documents and the keys a store trusts."""
+"""Trust between departments: public key documents and the keys a store trusts.
+
+One trust mechanism for everything another department signs: its key document lists its
+token-signing keys (use ``"tokens"``) and its document-signing keys (use ``"documents"``), and
+``Tokens.trust`` stores them once. Each key verifies only what its use names.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import AwareDatetime, Field, ValidationError
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from govshare._models import Record, describe
 from govshare.crypto import VerifyKey
@@ -17,11 +22,30 @@ from govshare.exceptions import InputError
 from govshare.tokens._tables import token_trusted_keys
 from govshare.types import DepartmentId, KeyId
 
-__all__ = ["KEY_DOC_FORMAT", "TOKEN_KEY", "PublicKeyDocument", "TrustedKey", "parse_key_document"]
+__all__ = [
+    "KEY_DOC_FORMAT",
+    "KEY_USES",
+    "TOKEN_KEY",
+    "KeyUse",
+    "PublicKeyDocument",
+    "TrustedKey",
+    "parse_key_document",
+]
 
 TOKEN_KEY: Final = "token-signing"  # noqa: S105 - a key *name*, not a secret
-KEY_DOC_FORMAT: Final = "govshare.token-keys.v1"
+KEY_DOC_FORMAT: Final = "govshare.public-keys.v2"
+_OLD_FORMAT: Final = "govshare.token-keys.v1"  # token keys only; still accepted
 _PASERK_PUBLIC: Final = "k4.public."
+KeyUse = Literal["tokens", "documents"]
+"""What a trusted key may verify: access tokens, or signed exchange documents."""
+KEY_USES: Final[tuple[KeyUse, ...]] = ("tokens", "documents")
+
+
+_t = token_trusted_keys
+# Built once: it runs in every deciding transaction that checks a foreign signature.
+_TRUSTED = select(_t.c.department, _t.c.public_key).where(
+    _t.c.kid == bindparam("kid"), _t.c.status == "active", _t.c.use == bindparam("use")
+)
 
 
 class PublicKeyEntry(Record):
@@ -29,6 +53,7 @@ class PublicKeyEntry(Record):
 
     kid: KeyId
     type: Literal["ed25519"]
+    use: KeyUse = "tokens"
     public_key: Annotated[str, Field(pattern=r"^k4\.public\.[A-Za-z0-9_-]{43}$")]
     status: Literal["active", "retired"]
     created: AwareDatetime
@@ -47,18 +72,23 @@ class PublicKeyEntry(Record):
 
 
 class PublicKeyDocument(Record):
-    """A department's token-signing public keys, as ``KeyRing.export_public()`` writes them."""
+    """A department's public keys, as ``KeyRing.export_public()`` writes them.
 
-    format: Literal["govshare.token-keys.v1"]
+    Format ``govshare.public-keys.v2`` names each key's ``use``; the older
+    ``govshare.token-keys.v1`` (token keys only, no ``use``) is still accepted.
+    """
+
+    format: Literal["govshare.public-keys.v2", "govshare.token-keys.v1"]
     department: DepartmentId
     keys: Annotated[tuple[PublicKeyEntry, ...], Field(max_length=1000)]
 
 
 class TrustedKey(Record):
-    """A public key this store accepts token signatures from."""
+    """A public key this store accepts signatures from, for one use (tokens or documents)."""
 
     kid: str
     department: str
+    use: KeyUse = "tokens"
     key: VerifyKey
     model_config = Record.model_config | {"arbitrary_types_allowed": True}
 
@@ -83,18 +113,17 @@ def parse_key_document(doc: str | bytes | Mapping[str, Any]) -> PublicKeyDocumen
         raise InputError("the public key document is not a JSON object") from None
     for entry in parsed.keys:
         entry.verify_key()
+        if parsed.format == _OLD_FORMAT and entry.use != "tokens":
+            raise InputError("a govshare.token-keys.v1 document holds token keys only")
     return parsed
 
 
-def stored_trusted_key(conn: Connection, kid: str) -> TrustedKey | None:
-    """The active trusted key *kid* in the store, if any."""
-    t = token_trusted_keys
-    row = conn.execute(
-        select(t.c.department, t.c.public_key).where(t.c.kid == kid, t.c.status == "active")
-    ).first()
+def stored_trusted_key(conn: Connection, kid: str, use: KeyUse = "tokens") -> TrustedKey | None:
+    """The active trusted key *kid* for *use* in the store, if any."""
+    row = conn.execute(_TRUSTED, {"kid": kid, "use": use}).first()
     if row is None:
         return None
-    return TrustedKey(kid=kid, department=str(row[0]), key=VerifyKey(bytes(row[1])))
+    return TrustedKey(kid=kid, department=str(row[0]), use=use, key=VerifyKey(bytes(row[1])))
 
 
 def now_iso(now: datetime) -> str:

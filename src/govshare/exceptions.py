@@ -48,8 +48,7 @@ The tree::
     │   ├── RecordNotFound         no catalogue item, request or agreement with that id here
     │   ├── RequestClosed          the request was already decided
     │   ├── NotShareable           the catalogue item may not be shared (不予共享)
-    │   ├── AgreementStateError    the agreement cannot make that status change
-    │   └── CalendarUnavailable    the working-day calendar has no data for that year
+    │   └── AgreementStateError    the agreement cannot make that status change
     └── BudgetExceeded             a differential-privacy release would overspend its budget
 """
 
@@ -63,7 +62,6 @@ __all__ = [
     "AgreementStateError",
     "AudienceMismatch",
     "BudgetExceeded",
-    "CalendarUnavailable",
     "ConsentError",
     "DocumentMismatch",
     "DocumentReplayed",
@@ -283,12 +281,6 @@ class NotShareable(ExchangeError):
 
 class AgreementStateError(ExchangeError):
     """The agreement cannot make that status change (e.g. resume a terminated agreement)."""
-
-
-class CalendarUnavailable(ExchangeError):
-    """The working-day calendar (the ``chinese-calendar`` package) has no data for that year, so
-    a deadline cannot be counted; upgrade the package once the State Council publishes the year's
-    holidays."""
 
 
 class BudgetExceeded(GovShareError):

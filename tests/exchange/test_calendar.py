@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from govshare.exceptions import CalendarUnavailable, InputError, NaiveDatetimeError
-from govshare.exchange import BEIJING, end_of_working_days, is_working_day
+from govshare.exceptions import InputError, NaiveDatetimeError
+from govshare.exchange import (
+    BEIJING,
+    covers,
+    end_of_working_days,
+    is_provisional,
+    is_working_day,
+)
 
 
 def _at(day: date, hour: int = 10) -> datetime:
@@ -81,12 +87,30 @@ def test_deadline_is_counted_in_beijing_time() -> None:
     assert end == datetime(2026, 3, 10, tzinfo=BEIJING)
 
 
-def test_unknown_year_raises_rather_than_guessing() -> None:
-    """A deadline reaching a year the calendar package has no data for raises CalendarUnavailable."""
-    with pytest.raises(CalendarUnavailable, match="chinese-calendar"):
-        end_of_working_days(datetime(2026, 12, 28, tzinfo=UTC), 10)
-    with pytest.raises(CalendarUnavailable):
-        is_working_day(date(2031, 1, 6))
+def test_unknown_year_counts_weekdays_and_says_so() -> None:
+    """A year the calendar package lacks is counted Monday to Friday, and marked provisional."""
+    start = datetime(2026, 12, 28, tzinfo=UTC)  # Monday 28 December, Beijing time 08:00
+    assert covers(date(2026, 12, 31))
+    assert not covers(date(2031, 1, 6))
+    assert is_working_day(date(2031, 1, 6))  # a Monday
+    assert not is_working_day(date(2031, 1, 4))  # a Sunday
+    end = end_of_working_days(start, 10)
+    # 29-31 Dec 2026 are official working days (1-3); 2027 is counted Monday to Friday, so
+    # 1 Jan (a Friday, a holiday once the notice is out) is day 4, 4-8 Jan days 5-9, 11 Jan day 10.
+    assert end == datetime(2027, 1, 12, tzinfo=BEIJING)
+    assert is_provisional(start, end)
+    assert not is_provisional(start, datetime(2026, 12, 31, 16, tzinfo=UTC))
+
+
+def test_holidays_only_lengthen_a_period() -> None:
+    """Across National Day the official count ends later than a Monday-to-Friday count would."""
+    start = _at(date(2026, 9, 25))
+    official = end_of_working_days(start, 10).astimezone(BEIJING).date()
+    day, counted = start.date(), 0
+    while counted < 10:
+        day += timedelta(days=1)
+        counted += day.weekday() < 5
+    assert official > day + timedelta(days=1)
 
 
 @pytest.mark.parametrize("days", [0, -1, 367, True, 1.5])

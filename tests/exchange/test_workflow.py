@@ -20,6 +20,7 @@ from govshare.exceptions import (
 from govshare.exchange import BEIJING
 from tests.exchange.conftest import (
     ITEM,
+    VALID_UNTIL,
     Pair,
     item_fields,
     refused_once,
@@ -441,3 +442,31 @@ def test_decide_many_refuses_a_request_twice_in_one_batch(pair: Pair) -> None:
         pair.provider.requests.decide_many([{"request_id": received.id, "approve": True}] * 2)
     assert stored_rows(pair.provider) == before
     assert pair.provider.requests.get(received.id).status == "pending"
+
+
+def test_deadlines_into_a_year_without_a_calendar_are_provisional(pair: Pair) -> None:
+    """In December 2026 a decision deadline runs into 2027, which chinese-calendar 1.11 lacks: it
+    is counted Monday to Friday and marked provisional, in the record, the event and the CLI."""
+    pair.clock.set(datetime(2026, 12, 21, 2, tzinfo=UTC))  # a Monday, 10:00 Beijing time
+    pair.publish()
+    received = pair.provider.requests.receive(
+        pair.request(valid_until=VALID_UNTIL.replace(year=2027))
+    )
+    assert received.decide_by is not None
+    assert received.decide_by.year == 2027
+    assert received.deadline_provisional
+    event = pair.provider.audit.tail(1)[0].event
+    assert event.type == "request.received"
+    assert event.data["deadline_provisional"] is True
+    decision = pair.provider.requests.decide(received.id, approve=True)
+    record = pair.requester.requests.import_decision(decision)
+    assert record.decision is not None
+    assert record.decision.supply_by_provisional
+
+
+def test_deadlines_inside_covered_years_are_official(pair: Pair) -> None:
+    """A deadline counted wholly inside years the calendar covers is not provisional."""
+    pair.publish()
+    received = pair.provider.requests.receive(pair.request())
+    assert not received.deadline_provisional
+    assert "deadline_provisional" not in pair.provider.audit.tail(1)[0].event.data

@@ -285,6 +285,8 @@ def list_requests(url: str, status: str | None, overdue: bool) -> None:
         records = ws.requests.list(status=status, overdue=overdue)
     for r in records:
         due = r.decide_by.isoformat() if r.decide_by else "-"
+        if r.deadline_provisional:
+            due += " (provisional: the working-day calendar lacks a year)"
         click.echo(
             f"{r.id}\t{r.side}\t{r.status}\t{r.request.requester}->{r.request.provider}\t"
             f"{r.request.item_id}\tdue {due}"

@@ -17,7 +17,13 @@ the receiving department trusts (``ws.tokens.trust``) before anything is stored:
 from __future__ import annotations
 
 from govshare.exchange._agreements import Agreements, Countersignature, terms_digest
-from govshare.exchange._calendar import BEIJING, end_of_working_days, is_working_day
+from govshare.exchange._calendar import (
+    BEIJING,
+    covers,
+    end_of_working_days,
+    is_provisional,
+    is_working_day,
+)
 from govshare.exchange._catalogue import Catalogue, CataloguePayload
 from govshare.exchange._documents import (
     DOCUMENT_FORMAT,
@@ -71,9 +77,11 @@ __all__ = [
     "Requests",
     "SignedDocument",
     "TrustedKeys",
+    "covers",
     "document_schemas",
     "end_of_working_days",
     "from_odrl",
+    "is_provisional",
     "is_working_day",
     "odrl_document_loader",
     "terms_digest",

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from govshare._models import Record
+from govshare.exchange._calendar import is_provisional
 from govshare.identifiers import looks_like_identifier
 from govshare.tokens import AgreementStatus
 from govshare.types import AgreementId, CaseRef, Code, DepartmentId, Principal
@@ -384,6 +385,9 @@ class Decision(_Checked):
         automatic: an unconditional item, approved on receipt.
         supply_by: the end of the last working day to supply the data (approvals).
         agreement: the terms the provider signs, for an approval.
+
+    ``supply_by_provisional`` says whether *supply_by* was counted Monday to Friday because the
+    working-day calendar lacks a year it spans (see ``govshare.exchange`` deadlines).
     """
 
     request_id: RequestId
@@ -401,6 +405,11 @@ class Decision(_Checked):
     @classmethod
     def _to_utc(cls, value: datetime | None) -> datetime | None:
         return None if value is None else value.astimezone(UTC)
+
+    @property
+    def supply_by_provisional(self) -> bool:
+        """Whether :attr:`supply_by` is a provisional (weekday-only) count."""
+        return self.supply_by is not None and is_provisional(self.decided_at, self.supply_by)
 
     @model_validator(mode="after")
     def _consistent(self) -> Decision:
@@ -435,6 +444,15 @@ class RequestRecord(Record):
     def id(self) -> str:
         """The request id."""
         return self.request.request_id
+
+    @property
+    def deadline_provisional(self) -> bool:
+        """Whether :attr:`decide_by` was counted Monday to Friday because the working-day
+        calendar lacks a year it spans (upgrade ``chinese-calendar`` once the State Council has
+        published it)."""
+        if self.received_at is None or self.decide_by is None:
+            return False
+        return is_provisional(self.received_at, self.decide_by)
 
     def overdue(self, at: datetime) -> bool:
         """Whether it is still pending past its deadline at instant *at*."""

@@ -25,7 +25,7 @@ from govshare.exceptions import (
     RequestClosed,
 )
 from govshare.exchange._agreements import INSERT_AGREEMENT, agreement_row, insert_agreement
-from govshare.exchange._calendar import end_of_working_days
+from govshare.exchange._calendar import end_of_working_days, is_provisional
 from govshare.exchange._catalogue import Catalogue
 from govshare.exchange._common import checked_text, from_json, reading, to_json, writing
 from govshare.exchange._documents import Documents, SignedDocument
@@ -265,7 +265,6 @@ class Requests:
         Raises:
             InvalidDocument: refused (untrusted, altered, replayed, addressed elsewhere, for an
                 unknown item or columns it does not have, with unknown codes); nothing is stored.
-            CalendarUnavailable: the deadline falls in a year the calendar does not cover.
         """
         now = self._clock.now()
         facts: dict[str, Any] = {"operation": "request.receive"}
@@ -290,10 +289,6 @@ class Requests:
         is accepted once); the batch's rows and events are written together. Use it for
         batches from the sharing platform: a few statements per batch instead of several per
         request.
-
-        Raises:
-            CalendarUnavailable: a deadline falls in a year the calendar does not cover
-                (nothing of the batch is stored).
         """
         now = self._clock.now()
         items = builtins.list(docs)
@@ -358,7 +353,7 @@ class Requests:
         for i, signed, _, request, item in accepted:
             due = end_of_working_days(now, self._days(item))
             rows.append(_request_row(request, "provider", now, due))
-            events[i] = [self._event("request.received", _received(request, due, signed), now)]
+            events[i] = [self._event("request.received", _received(request, now, due, signed), now)]
             results[i] = RequestRecord(
                 request=request, side="provider", status="pending", received_at=now, decide_by=due
             )
@@ -390,7 +385,7 @@ class Requests:
         item = self._requested_item(tx, signed, request)
         due = end_of_working_days(now, self._days(item))
         _insert(tx, request, "provider", now, due)
-        events.append(self._event("request.received", _received(request, due, signed), now))
+        events.append(self._event("request.received", _received(request, now, due, signed), now))
         record = RequestRecord(
             request=request, side="provider", status="pending", received_at=now, decide_by=due
         )
@@ -451,7 +446,6 @@ class Requests:
             InputError: a refusal without reasons, columns outside the item or the request, a
                 malformed limit, treatment or text.
             NaiveDatetimeError: a time has no timezone.
-            CalendarUnavailable: the supply deadline falls in a year the calendar lacks.
         """
         now = self._clock.now()
         with writing(self._store, conn) as tx:
@@ -617,6 +611,8 @@ class Requests:
             "reasons": list(reasons),
             "document_id": doc.id,
         }
+        if supply_by is not None and decision.supply_by_provisional:
+            data["supply_by_provisional"] = True
         if terms is not None:
             data["agreement_id"] = terms.agreement_id
         events.append(self._event("request.decided", data, now))
@@ -834,9 +830,11 @@ class _Batch:
             raise RequestClosed("a request of the batch was already decided")
 
 
-def _received(request: DataRequest, due: datetime, signed: SignedDocument) -> dict[str, Any]:
+def _received(
+    request: DataRequest, now: datetime, due: datetime, signed: SignedDocument
+) -> dict[str, Any]:
     """The data of a ``request.received`` event."""
-    return {
+    received = {
         "request_id": request.request_id,
         "requester": request.requester,
         "item_id": request.item_id,
@@ -846,6 +844,9 @@ def _received(request: DataRequest, due: datetime, signed: SignedDocument) -> di
         "decide_by": utc_iso(due),
         "document_id": signed.id,
     }
+    if is_provisional(now, due):  # counted Monday to Friday: the calendar lacks a year
+        received["deadline_provisional"] = True
+    return received
 
 
 def _insert(

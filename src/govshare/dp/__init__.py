@@ -21,14 +21,13 @@ ledger and audit events.
 
 from __future__ import annotations
 
-from govshare.dp._aggregate import AGGREGATES, AggregatePlan, GroupTotals
+from govshare.dp._aggregate import AggregatePlan, GroupTotals
 from govshare.dp._ledger import BudgetReport, Ledger, MemoryLedger, StoreLedger
 from govshare.dp._models import BudgetStatus, Component, Preview, Release
 from govshare.dp._query import Query
 from govshare.dp._result import DPResult
 
 __all__ = [
-    "AGGREGATES",
     "AggregatePlan",
     "BudgetReport",
     "BudgetStatus",

@@ -175,3 +175,18 @@ def test_empty_parts_and_no_parts_release_zeros() -> None:
     assert len(empty.rows) == 0
     result = plan.release([empty], ledger=_ledger(), dataset="survey")
     assert list(result.index) == KEYS
+
+
+def test_plans_by_the_same_groups_share_one_bounding(frame: pd.DataFrame) -> None:
+    """bound_together gives a count and a sum by the same keys the same kept rows (as one Query
+    reuses its bounded rows), and each plan the totals bound() would give it alone."""
+    count = AggregatePlan("count", by="district", keys=KEYS, epsilon=1.0)
+    total = AggregatePlan("sum", "income", bounds=(0, 1), by="district", keys=KEYS, epsilon=1.0)
+    whole = AggregatePlan("count", epsilon=1.0, max_rows=10_000)
+    a, b, c = AggregatePlan.bound_together([count, total, whole], frame, privacy_unit="person")
+    assert a.rows.tolist() == b.rows.tolist()
+    assert a.persons.tolist() == b.persons.tolist() == a.rows.tolist()  # max_rows=1
+    assert a.rows.sum() == frame["person"].nunique()
+    assert b.sum is not None
+    assert (b.sum <= b.rows * 4096 * 2).all()
+    assert c.rows.tolist() == [len(frame)]

@@ -18,7 +18,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from govshare._clock import Clock, SystemClock
-from govshare.dp._bounding import bound_contributions
+from govshare.dp._bounding import Bounded, bound_contributions
 from govshare.dp._encode import encode_groups, encode_unit, key_index, values_of
 from govshare.dp._ledger import Ledger, check_name
 from govshare.dp._models import Preview
@@ -132,11 +132,41 @@ class AggregatePlan:
             InputError: a column is missing, the unit or a group column holds nulls, or a value
                 is not a finite number.
         """
+        return AggregatePlan.bound_together([self], frame, privacy_unit=privacy_unit)[0]
+
+    @staticmethod
+    def bound_together(
+        plans: Sequence[AggregatePlan], frame: pd.DataFrame, *, privacy_unit: str
+    ) -> list[GroupTotals]:
+        """:meth:`bound` for several plans over the same rows; plans with the same groups, keys
+        and contribution bounds share one bounding, as one :class:`~govshare.dp.Query` reuses
+        its bounded rows for every statistic by the same groups.
+
+        Raises:
+            InputError: as :meth:`bound`, for any of the plans.
+        """
         if not isinstance(frame, pd.DataFrame):
             raise InputError("bound() takes a pandas DataFrame")
         if len(frame) == 0:
-            return self._empty()
+            return [plan._empty() for plan in plans]
         units = encode_unit(frame, privacy_unit)
+        shared: dict[tuple[Any, ...], tuple[Bounded, NDArray[np.intp], pd.Index]] = {}
+        out = []
+        for plan in plans:
+            key = plan._bounding_key()
+            if key not in shared:
+                shared[key] = plan._bound_rows(frame, units)
+            out.append(plan._totals(frame, *shared[key]))
+        return out
+
+    def _bounding_key(self) -> tuple[Any, ...]:
+        keys = None if self._keys is None else tuple(self._keys)
+        return (tuple(self.by), keys, self.max_groups, self.max_rows)
+
+    def _bound_rows(
+        self, frame: pd.DataFrame, units: NDArray[np.int64]
+    ) -> tuple[Bounded, NDArray[np.intp], pd.Index]:
+        """The bounded rows, their positions in *frame*, and the group index."""
         if self.by:
             codes, groups = encode_groups(frame, self.by, self._keys)
         else:
@@ -149,9 +179,12 @@ class AggregatePlan:
             max_groups=self.max_groups if self.by else 1,
             max_rows=self.max_rows,
         )
-        values = None
-        if self.column is not None:
-            values = values_of(frame, self.column)[inside[bounded.rows]]
+        return bounded, inside[bounded.rows], groups
+
+    def _totals(
+        self, frame: pd.DataFrame, bounded: Bounded, rows: NDArray[np.intp], groups: pd.Index
+    ) -> GroupTotals:
+        values = None if self.column is None else values_of(frame, self.column)[rows]
         totals = exact_totals(self.query, self._plan, bounded.groups, values, len(groups))
         kept = np.flatnonzero(bounded.persons_per_group > 0)
         keys = (

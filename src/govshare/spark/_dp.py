@@ -14,13 +14,13 @@ bounded exactly once, in one attempt.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from decimal import Decimal
 from typing import Any, Final
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa  # type: ignore[import-untyped]
+from numpy.typing import NDArray
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as sf
 from pyspark.sql.types import (
@@ -47,13 +47,13 @@ _PROBLEM: Final = "__govshare_problem"
 _INPUT_ROWS: Final = -1  # the stat number of the rows that count a task's input rows
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Count:
     """A noisy count of rows (per group), for :meth:`SparkQuery.release`."""
 
+    epsilon: float
     by: str | Sequence[str] | None = None
     keys: Sequence[Any] | None = None
-    epsilon: float = 0.0
     delta: float = 0.0
 
 
@@ -63,9 +63,10 @@ class Sum:
 
     column: str
     bounds: tuple[float, float]
+    _: KW_ONLY
+    epsilon: float
     by: str | Sequence[str] | None = None
     keys: Sequence[Any] | None = None
-    epsilon: float = 0.0
     delta: float = 0.0
 
 
@@ -75,9 +76,10 @@ class Mean:
 
     column: str
     bounds: tuple[float, float]
+    _: KW_ONLY
+    epsilon: float
     by: str | Sequence[str] | None = None
     keys: Sequence[Any] | None = None
-    epsilon: float = 0.0
     delta: float = 0.0
 
 
@@ -303,42 +305,50 @@ def _bound_partition(plans: tuple[AggregatePlan, ...], unit: str, by_columns: li
         del collected
         frame = table.to_pandas()
         del table
-        yield _batch(types, _INPUT_ROWS, None, {}, len(frame))
-        for stat, plan in enumerate(plans):
-            try:
-                totals = plan.bound(frame, privacy_unit=unit)
-            except InputError as exc:  # messages name columns, never values
-                yield _batch(types, stat, None, {}, 0, problem=str(exc))
-                continue
-            yield _batch(types, stat, totals, {c: totals.keys[c] for c in plan.by}, 0)
+        yield _marker_batch(types, _INPUT_ROWS, len(frame))
+        try:
+            found = AggregatePlan.bound_together(plans, frame, privacy_unit=unit)
+        except InputError as exc:  # messages name columns, never values
+            yield _marker_batch(types, 0, 0, problem=str(exc))
+            return
+        for stat, (plan, totals) in enumerate(zip(plans, found, strict=True)):
+            yield _totals_batch(types, stat, totals, plan)
 
     return govshare_bound
 
 
-def _batch(
-    types: dict[str, pa.DataType],
-    stat: int,
-    totals: GroupTotals | None,
-    keys: dict[str, pd.Series],
-    input_rows: int,
-    *,
-    problem: str | None = None,
+def _totals_batch(
+    types: dict[str, pa.DataType], stat: int, totals: GroupTotals, plan: AggregatePlan
 ) -> pa.RecordBatch:
-    n = 1 if totals is None else len(totals.rows)
+    """One row per group of *plan*'s totals; group columns of other plans are null."""
+    n = len(totals.rows)
     columns = {
-        c: pa.array(keys[c], type=t) if c in keys else pa.nulls(n, t) for c, t in types.items()
+        c: pa.array(totals.keys[c], type=t) if c in plan.by else pa.nulls(n, t)
+        for c, t in types.items()
     }
-    zeros = np.zeros(n, dtype=np.int64)
-    persons, rows, total = (zeros, zeros, zeros)
-    if totals is not None:
-        persons, rows = totals.persons, totals.rows
-        total = totals.sum if totals.sum is not None else zeros
-    else:
-        rows = np.full(n, input_rows, dtype=np.int64)
-    columns[_STAT] = pa.array(np.full(n, stat, dtype=np.int32))
-    for name, data in zip(_TOTALS, (persons, rows, total), strict=True):
+    total = totals.sum if totals.sum is not None else np.zeros(n, dtype=np.int64)
+    return _finish(columns, stat, (totals.persons, totals.rows, total), [None] * n)
+
+
+def _marker_batch(
+    types: dict[str, pa.DataType], stat: int, rows: int, problem: str | None = None
+) -> pa.RecordBatch:
+    """One row: a task's input row count (``stat`` -1), or a plan's data problem."""
+    columns = {c: pa.nulls(1, t) for c, t in types.items()}
+    counts = (np.zeros(1, dtype=np.int64), np.full(1, rows, dtype=np.int64), np.zeros(1, np.int64))
+    return _finish(columns, stat, counts, [problem])
+
+
+def _finish(
+    columns: dict[str, pa.Array],
+    stat: int,
+    counts: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]],
+    problems: list[str | None],
+) -> pa.RecordBatch:
+    columns[_STAT] = pa.array(np.full(len(problems), stat, dtype=np.int32))
+    for name, data in zip(_TOTALS, counts, strict=True):
         columns[name] = pa.array(data, type=pa.int64())
-    columns[_PROBLEM] = pa.array([problem] * n, type=pa.string())
+    columns[_PROBLEM] = pa.array(problems, type=pa.string())
     return pa.RecordBatch.from_pydict(columns)
 
 

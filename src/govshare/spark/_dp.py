@@ -205,7 +205,9 @@ class SparkQuery:
         """Several statistics from one Spark job, each bounded and charged as its own release.
 
         Every statistic is planned, and the ledger asked whether it can pay for all of them,
-        before the job runs; then each is charged (in order) just before it is returned.
+        before the job runs; statistics by the same groups and keys share one bounding (as one
+        :class:`govshare.dp.Query` reuses its bounded rows); then each is charged (in order)
+        just before it is returned.
 
         Raises:
             InputError: a statistic's parameters or the data are bad (nothing is charged).

@@ -10,15 +10,16 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from govshare._clock import Clock, SystemClock, utc_iso
+from govshare._clock import Clock, SystemClock
 from govshare.dp._bounding import Bounded, bound_contributions
 from govshare.dp._encode import encode_groups, encode_unit, key_index, values_of
 from govshare.dp._ledger import Ledger, check_name
-from govshare.dp._mechanisms import CONFIDENCE, discrete_laplace, exponential_quantile
-from govshare.dp._models import Preview, Release
-from govshare.dp._plan import QUERIES, Plan, check_bounds, make_plan
+from govshare.dp._mechanisms import exponential_quantile
+from govshare.dp._models import Preview
+from govshare.dp._plan import Plan
+from govshare.dp._release import group_columns, plan_query, publish, select_groups
 from govshare.dp._result import DPResult
-from govshare.dp._stats import Noisy, interval_stats
+from govshare.dp._stats import exact_totals, interval_stats
 from govshare.exceptions import InputError
 
 __all__ = ["Query"]
@@ -230,7 +231,7 @@ class Query:
             BudgetExceeded: the ledger refuses the charge.
         """
         edges = _check_edges(bins)
-        by_list = _by_list(by)
+        by_list = group_columns(by)
         if column in by_list:
             raise InputError("the histogram column cannot also be a group column")
         values = values_of(self._frame, column)
@@ -263,7 +264,7 @@ class Query:
         Raises:
             InputError: an unknown query or bad parameters (as the query itself would raise).
         """
-        return self._plan(query, column, bounds, _by_list(by), keys, epsilon, delta).preview
+        return self._plan(query, column, bounds, group_columns(by), keys, epsilon, delta).preview
 
     # -- machinery ------------------------------------------------------------------------------
 
@@ -277,22 +278,14 @@ class Query:
         epsilon: float,
         delta: float,
     ) -> Plan:
-        if query not in QUERIES:
-            raise InputError(f"unknown query {query!r}: one of {', '.join(QUERIES)}")
-        if keys is not None and not by:
-            raise InputError("keys=[…] needs by=…")
-        needs_bounds = query in ("sum", "mean", "variance", "quantile")
-        checked = check_bounds(bounds) if needs_bounds else None
-        if query != "count" and query != "histogram" and column is None:
-            raise InputError(f"{query} needs a value column")
-        return make_plan(
+        return plan_query(
             query,
-            column=column,
-            by=by,
-            public_keys=keys is not None,
-            epsilon=epsilon,
-            delta=delta,
-            bounds=checked,
+            column,
+            bounds,
+            by,
+            keys,
+            epsilon,
+            delta,
             max_groups=self.max_groups,
             max_rows=self.max_rows,
         )
@@ -310,32 +303,28 @@ class Query:
         q: float = 0.5,
         frame: pd.DataFrame | None = None,
     ) -> DPResult:
-        by_list = _by_list(by)
+        by_list = group_columns(by)
         plan = self._plan(query, column, bounds, by_list, keys, epsilon, delta)
         index = key_index(keys, by_list) if keys is not None else None
         bounded, rows, groups = self._bound(by_list, index, frame)
         values = None if query in ("count", "histogram") else values_of(self._frame, column or "")
-        released = self._select(plan, bounded, len(groups))
+        released = select_groups(plan, bounded.persons_per_group)
         if query == "quantile":
             table = self._quantiles(plan, bounded, rows, values, released, q)
         else:
-            noisy = Noisy(
-                plan, bounded.groups, None if values is None else values[rows], len(groups)
-            )
-            table = interval_stats(query, plan, noisy, released)
+            kept = None if values is None else values[rows]
+            totals = exact_totals(query, plan, bounded.groups, kept, len(groups))
+            table = interval_stats(query, plan, totals, released)
         table.index = groups.take(released) if by_list else pd.RangeIndex(1)
-        release = Release(
-            **plan.preview.model_dump(),
+        return publish(
+            plan,
+            table,
+            len(released),
+            ledger=self._ledger,
             dataset=self.dataset,
             requester=self.requester,
-            groups=len(released),
-            confidence=CONFIDENCE,
-            released_at=utc_iso(self._clock.now()),
+            clock=self._clock,
         )
-        self._ledger.charge(
-            self.dataset, self.requester, plan.epsilon_units, plan.delta_units, _event(release)
-        )
-        return DPResult.build(table, release)
 
     def _bound(
         self, by: list[str], keys: pd.Index | None, frame: pd.DataFrame | None
@@ -365,14 +354,6 @@ class Query:
         if cache_key is not None:
             self._bounded[cache_key] = result
         return result
-
-    def _select(self, plan: Plan, bounded: Bounded, n_groups: int) -> NDArray[np.intp]:
-        selection = plan.components.get("partition_selection")
-        if selection is None:
-            return np.arange(n_groups)
-        noise = discrete_laplace(n_groups, selection.scale)
-        assert selection.threshold is not None
-        return np.flatnonzero(bounded.persons_per_group + noise >= selection.threshold)
 
     def _quantiles(
         self,
@@ -405,18 +386,6 @@ class Query:
         return pd.DataFrame({"value": out, "ci_low": nan, "ci_high": nan})
 
 
-def _by_list(by: str | Sequence[str] | None) -> list[str]:
-    if by is None:
-        return []
-    if isinstance(by, str):
-        return [by]
-    if not all(isinstance(b, str) for b in by) or not by:
-        raise InputError("by= takes a column name or a list of column names")
-    if len(set(by)) != len(by):
-        raise InputError("by= names a column twice")
-    return list(by)
-
-
 def _as_tuple(key: Any) -> tuple[Any, ...]:
     return tuple(key) if isinstance(key, tuple | list) else (key,)
 
@@ -431,24 +400,3 @@ def _check_edges(bins: Sequence[float]) -> NDArray[np.float64]:
     if not np.isfinite(edges).all() or not (np.diff(edges) > 0).all():
         raise InputError("bin edges must be finite and strictly increasing")
     return edges
-
-
-def _event(release: Release) -> dict[str, Any]:
-    """The audit event of a release: public parameters only, never values or group keys."""
-    return {
-        "dataset": release.dataset,
-        "query": release.query,
-        "column": release.column,
-        "by": release.by,
-        "epsilon": release.epsilon,
-        "delta": release.delta,
-        "bounds": list(release.bounds) if release.bounds else None,
-        "max_groups": release.max_groups,
-        "max_rows": release.max_rows,
-        "public_keys": release.public_keys,
-        "groups": release.groups,
-        "mechanisms": [
-            {"name": c.name, "mechanism": c.mechanism, "epsilon": c.epsilon, "scale": c.scale}
-            for c in release.components
-        ],
-    }

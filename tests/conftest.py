@@ -10,11 +10,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 
 from govshare import Workspace
 from govshare.cli import cli
 from govshare.testing import TEST_PASSPHRASE, FrozenClock, temporary_workspace
+
+# No per-example deadline: it is a timing assertion, and timings do not belong in unit tests
+# (under a loaded CI machine it only makes property tests flaky). Benchmarks measure speed.
+settings.register_profile("govshare", deadline=None)
+settings.load_profile("govshare")
 
 POSTGRES_ENV = "GOVSHARE_TEST_POSTGRES_URL"
 RUN_ID = uuid.uuid4().hex[:8]

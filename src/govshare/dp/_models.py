@@ -74,6 +74,9 @@ class Component(Record):
         half_width: the 95% interval half-width of the noise in the quantity's units (None where
             it depends on the data, as for quantiles).
         threshold: for partition selection, the noisy person count a group must reach.
+        guarantee: what this component's noise guarantees, exactly: ``"pure epsilon-DP: exact
+            discrete Laplace sampler …"``, ``"(epsilon, delta)-DP: …"`` for partition selection,
+            or ``"approximate: …"`` where a floating-point mechanism is used (quantiles).
     """
 
     name: str
@@ -83,6 +86,7 @@ class Component(Record):
     scale: float
     half_width: float | None = None
     threshold: int | None = None
+    guarantee: str
 
 
 class Preview(Record):

@@ -14,10 +14,11 @@ from govshare._clock import Clock, SystemClock, utc_iso
 from govshare.dp._bounding import Bounded, bound_contributions
 from govshare.dp._encode import encode_groups, encode_unit, key_index, values_of
 from govshare.dp._ledger import Ledger, check_name
-from govshare.dp._mechanisms import CONFIDENCE, discrete_laplace, exponential_quantile
+from govshare.dp._mechanisms import CONFIDENCE, exponential_quantile
 from govshare.dp._models import Preview, Release
 from govshare.dp._plan import QUERIES, Plan, check_bounds, make_plan
 from govshare.dp._result import DPResult
+from govshare.dp._sampler import add_discrete_laplace
 from govshare.dp._stats import Noisy, interval_stats
 from govshare.exceptions import InputError
 
@@ -329,7 +330,7 @@ class Query:
             dataset=self.dataset,
             requester=self.requester,
             groups=len(released),
-            confidence=CONFIDENCE,
+            confidence=float(CONFIDENCE),
             released_at=utc_iso(self._clock.now()),
         )
         self._ledger.charge(
@@ -370,9 +371,9 @@ class Query:
         selection = plan.components.get("partition_selection")
         if selection is None:
             return np.arange(n_groups)
-        noise = discrete_laplace(n_groups, selection.scale)
         assert selection.threshold is not None
-        return np.flatnonzero(bounded.persons_per_group + noise >= selection.threshold)
+        noisy = add_discrete_laplace(bounded.persons_per_group, plan.scales["partition_selection"])
+        return np.flatnonzero(noisy >= selection.threshold)
 
     def _quantiles(
         self,

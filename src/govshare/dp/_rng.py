@@ -27,7 +27,7 @@ def random_uint64(n: int) -> NDArray[np.uint64]:
 
 
 def uniform_open_closed(n: int) -> NDArray[np.float64]:
-    """*n* uniforms on the grid ``{1, 2, …, 2**53} / 2**53`` (never 0, so ``log`` is finite)."""
+    """*n* uniforms on the grid ``{1, …, 2**53} / 2**53`` (to place a quantile in its interval)."""
     words = random_uint64(n) >> np.uint64(11)
     return (words.astype(np.float64) + 1.0) * _MANTISSA
 

@@ -184,7 +184,7 @@ def bernoulli_exp(
     success1 = first < numerator * steps[1]
     success2 = second < numerator * steps[2]
     bad = (first >= limits[1]) | (second >= limits[2])
-    out = ~success1  # trial 1 fails: k = 1 is odd; trial 2 fails after 1 succeeds: k = 2
+    out: NDArray[np.bool_] = ~success1  # trial 1 fails: k = 1, odd; else trial 2 fails: k = 2
     more = np.flatnonzero((success1 & success2) | bad)
     if more.size:
         k = np.where(bad[more], 1, 3)
@@ -274,7 +274,7 @@ _EXP1_TABLE: Final = _exp1_table()
 
 def _exp1_outcomes(drawn: NDArray[np.uint64], stream: WordStream) -> NDArray[np.uint8]:
     """Per word: ``_ONE`` / ``_ZERO`` (the ``Bernoulli(exp(-1))`` it decides) or ``_REDRAW``."""
-    out = _EXP1_TABLE[drawn >> _TABLE_SHIFT]
+    out: NDArray[np.uint8] = _EXP1_TABLE[drawn >> _TABLE_SHIFT]
     unsure = np.flatnonzero(out == _UNSURE)
     if unsure.size:
         words = drawn[unsure]
@@ -296,7 +296,8 @@ def bernoulli_exp1(n: int, words: WordStream | None = None) -> NDArray[np.bool_]
         fresh = _exp1_outcomes(stream.take(redo.size), stream)
         out[redo] = fresh
         redo = redo[fresh == _REDRAW]
-    return out == _ONE
+    ones: NDArray[np.bool_] = out == _ONE
+    return ones
 
 
 def geometric_exp1(n: int, words: WordStream | None = None) -> NDArray[np.int64]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from govshare.dp._mechanisms import discrete_laplace, discrete_laplace_half_width
+from govshare.dp._mechanisms import discrete_laplace_half_width
 from govshare.dp._plan import Plan, confidence_for
+from govshare.dp._sampler import add_discrete_laplace
 
 __all__ = ["Noisy", "interval_stats"]
 
@@ -23,22 +26,22 @@ class Noisy:
         self._values = values
         self._n = n
 
-    def count(self, released: NDArray[np.intp], level: float) -> tuple[_F, float]:
+    def count(self, released: NDArray[np.intp], level: Fraction) -> tuple[_F, float]:
         """Noisy row counts of the *released* groups and the noise half-width at *level*."""
-        scale = self._plan.components["count"].scale
+        scale = self._plan.scales["count"]
         exact = np.bincount(self._groups, minlength=self._n)[released]
-        noisy = exact + discrete_laplace(len(released), scale)
+        noisy = add_discrete_laplace(exact.astype(np.int64), scale)
         return noisy.astype(np.float64), float(discrete_laplace_half_width(scale, level))
 
     def sum(
-        self, name: str, transformed: _F, released: NDArray[np.intp], level: float
+        self, name: str, transformed: _F, released: NDArray[np.intp], level: Fraction
     ) -> tuple[_F, float]:
         """Noisy sums of *transformed* values on the component's grid, and the half-width."""
         grid = self._plan.grids[name]
-        scale = self._plan.components[name].scale / grid
+        scale = self._plan.scales[name]  # in grid steps
         steps = np.rint(transformed / grid)
         exact = np.rint(np.bincount(self._groups, weights=steps, minlength=self._n))[released]
-        noisy = exact.astype(np.int64) + discrete_laplace(len(released), scale)
+        noisy = add_discrete_laplace(exact.astype(np.int64), scale)
         return (noisy * grid).astype(np.float64), float(
             discrete_laplace_half_width(scale, level)
         ) * grid

@@ -141,6 +141,35 @@ def test_preview_charges_nothing_and_matches_the_release(q: Query, ledger: Memor
     )
 
 
+def test_each_component_states_its_guarantee(q: Query) -> None:
+    """Counts and sums are pure epsilon-DP from the exact sampler, partition selection is
+    (epsilon, delta)-DP, and quantiles say they are approximate (floating point)."""
+    count = q.count(by="district", keys=["east"], epsilon=1.0)
+    assert count.release.components[0].guarantee.startswith("pure epsilon-DP: exact")
+    assert count.attrs["govshare.dp"]["components"][0]["guarantee"].startswith("pure")
+    with deterministic_noise(25):
+        selected = q.count(by="district", epsilon=1.0, delta=1e-6)
+    guarantees = {c.name: c.guarantee for c in selected.release.components}
+    assert guarantees["partition_selection"].startswith("(epsilon, delta)-DP: exact")
+    assert guarantees["count"].startswith("pure epsilon-DP")
+    mean = q.mean("income", bounds=(0, 1000), epsilon=1.0)
+    assert all(c.guarantee.startswith("pure") for c in mean.release.components)
+    median = q.median("income", bounds=(0, 1000), epsilon=1.0)
+    assert median.release.components[0].guarantee.startswith("approximate: ")
+
+
+def test_a_scale_beyond_the_exact_samplers_limits_is_an_input_error(
+    frame: pd.DataFrame, ledger: MemoryLedger
+) -> None:
+    """A noise scale whose exact fraction needs more than 56 bits is refused before any charge."""
+    q = Query(frame, privacy_unit="person", dataset="survey", ledger=ledger, max_rows=10**7)
+    with pytest.raises(InputError, match=r"2\*\*56"):
+        q.preview("sum", "income", bounds=(0, 1e6), epsilon=1e-6)
+    with pytest.raises(InputError, match=r"2\*\*56"):
+        q.sum("income", bounds=(0, 1e6), epsilon=1e-6)
+    assert ledger.get("survey").epsilon_spent == 0
+
+
 def test_budget_exceeded_releases_and_charges_nothing(frame: pd.DataFrame) -> None:
     """A query over the cap raises BudgetExceeded and leaves the spent amount unchanged."""
     ledger = MemoryLedger()
@@ -242,6 +271,7 @@ def test_html_reprs_show_metadata_and_a_budget_bar(q: Query, ledger: MemoryLedge
     assert html is not None
     assert "epsilon 1" in html
     assert "discrete-laplace" in html
+    assert "(pure epsilon-DP)" in html
     budget_html = ledger._repr_html_()
     assert "<svg" in budget_html
     assert "survey" in budget_html

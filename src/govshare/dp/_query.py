@@ -449,7 +449,13 @@ def _event(release: Release) -> dict[str, Any]:
         "public_keys": release.public_keys,
         "groups": release.groups,
         "mechanisms": [
-            {"name": c.name, "mechanism": c.mechanism, "epsilon": c.epsilon, "scale": c.scale}
+            {
+                "name": c.name,
+                "mechanism": c.mechanism,
+                "epsilon": c.epsilon,
+                "scale": c.scale,
+                "guarantee": c.guarantee,
+            }
             for c in release.components
         ],
     }

@@ -367,23 +367,18 @@ def discrete_laplace(n: int, scale: Fraction) -> NDArray[np.int64]:
 
 def _batch(values: NDArray[np.int64], t: int, s: int, stream: WordStream) -> NDArray[np.int64]:
     """CKS Algorithm 2 for every lane of one batch, scale ``t/s``: ``X = U + t V`` with ``U``
-    uniform below ``t`` kept with probability ``exp(-U/t)`` and ``V`` geometric, ``Y = X // s``,
-    a random sign, and ``-0`` rejected so that 0 is not drawn twice as often. A rejected lane
-    draws again from the start; its earlier value in *out* is overwritten."""
-    out = np.empty(values.size, dtype=np.int64)
-    pending = np.arange(values.size)
+    uniform below ``t`` kept with probability ``exp(-U/t)`` (redrawn until kept) and ``V``
+    geometric, ``Y = X // s``, a random sign, and ``-0`` rejected so that 0 is not drawn twice as
+    often. A rejected lane draws again from the start."""
+    out = values.copy()
+    lanes: NDArray[np.intp] | None = None  # None: every lane (the first attempt)
     fast_v = _FAST_LIMIT // t - 1
-    while pending.size:
-        if t == 1:  # U = 0, and Bernoulli(exp(-0)) = 1
-            lanes, u, refused = pending, None, pending[:0]
-        else:
-            drawn = uniform_below(pending.size, t, stream)
-            kept = bernoulli_exp(drawn, t, stream)
-            lanes, refused = pending[kept], pending[~kept]
-            u = drawn.view(np.int64)[kept]  # below 2**56
-        v = geometric_exp1(lanes.size, stream)
-        negative = _signs(lanes.size, stream)
-        slow = np.flatnonzero(v >= fast_v) if v.size and v.max() >= fast_v else v[:0]
+    m = values.size
+    while m:
+        u = None if t == 1 else _kept_uniforms(m, t, stream)  # for t = 1, U = 0 is always kept
+        v = geometric_exp1(m, stream)
+        negative = _signs(m, stream)
+        slow = np.flatnonzero(v >= fast_v) if v.max() >= fast_v else v[:0]
         slow_v = v[slow]
         v[slow] = 0  # X could leave int64: these lanes are computed exactly below
         y = v if u is None else u + np.int64(t) * v
@@ -391,11 +386,37 @@ def _batch(values: NDArray[np.int64], t: int, s: int, stream: WordStream) -> NDA
             y //= s
         rejected = negative & (y == 0)
         np.negative(y, out=y, where=negative)
-        out[lanes] = values[lanes] + y
+        base = values if lanes is None else values[lanes]
+        noisy = base + y
         for i, big_v in zip(slow, slow_v, strict=True):
             magnitude = (int(0 if u is None else u[i]) + t * int(big_v)) // s
             rejected[i] = bool(negative[i]) and magnitude == 0
-            total = int(values[lanes[i]]) + (-magnitude if negative[i] else magnitude)
-            out[lanes[i]] = min(max(total, _INT64_MIN), _INT64_MAX)
-        pending = np.concatenate((refused, lanes[rejected]))
+            total = int(base[i]) + (-magnitude if negative[i] else magnitude)
+            noisy[i] = min(max(total, _INT64_MIN), _INT64_MAX)
+        if lanes is None:
+            out = noisy
+            lanes = np.flatnonzero(rejected)
+        else:
+            out[lanes] = noisy
+            lanes = lanes[rejected]
+        m = lanes.size
+    return out
+
+
+def _kept_uniforms(n: int, t: int, stream: WordStream) -> NDArray[np.int64]:
+    """*n* draws of ``U``: uniform below *t*, each kept with probability ``exp(-U/t)``, redrawn
+    until kept (so ``P(U = u)`` is proportional to ``exp(-u/t)`` on ``[0, t)``)."""
+    out = np.empty(n, dtype=np.int64)
+    lanes: NDArray[np.intp] | None = None
+    m = n
+    while m:
+        drawn = uniform_below(m, t, stream)
+        kept = bernoulli_exp(drawn, t, stream)
+        if lanes is None:
+            out[kept] = drawn[kept].view(np.int64)  # below 2**56
+            lanes = np.flatnonzero(~kept)
+        else:
+            out[lanes[kept]] = drawn[kept].view(np.int64)
+            lanes = lanes[~kept]
+        m = lanes.size
     return out

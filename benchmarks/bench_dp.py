@@ -91,6 +91,7 @@ def run_govshare(df: pd.DataFrame, keys: list[int]) -> tuple[pd.DataFrame, pd.Da
         privacy_unit="pid",
         dataset="bench",
         ledger=ledger,
+        requester="analyst",
         max_groups=MAX_GROUPS,
         max_rows=MAX_ROWS,
     )
@@ -209,6 +210,7 @@ def count_mae(df: pd.DataFrame, keys: list[int], releases: int) -> float:
         privacy_unit="pid",
         dataset="mae",
         ledger=ledger,
+        requester="analyst",
         max_groups=MAX_GROUPS,
         max_rows=MAX_ROWS,
     )

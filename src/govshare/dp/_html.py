@@ -50,4 +50,5 @@ def release_html(release: Release, table: str) -> str:
         f"{escape(bounds)} ({escape(guarantees)}); "
         f"{release.confidence:.0%} intervals cover the noise only"
     )
-    return f"<div><p><small>{caption}</small></p>{table}</div>"
+    note = f"<p><strong>{escape(release.note)}</strong></p>" if release.note else ""
+    return f"<div><p><small>{caption}</small></p>{note}{table}</div>"

@@ -21,7 +21,7 @@ from govshare.dp._mechanisms import (
 )
 from govshare.dp._models import Component, Preview
 from govshare.dp._sampler import check_scale
-from govshare.dp._units import DELTA_UNIT, EPSILON_UNIT, delta_units, epsilon_units
+from govshare.dp._units import DELTA_UNIT, EPSILON_UNIT, delta_units, epsilon_units, exact_text
 from govshare.exceptions import InputError
 
 __all__ = [
@@ -101,8 +101,10 @@ def _laplace(
         name=name,
         mechanism=DISCRETE_LAPLACE,
         epsilon=float(epsilon),
+        epsilon_exact=exact_text(epsilon),
         sensitivity=sensitivity * unit,
         scale=float(scale) * unit,
+        scale_exact=exact_text(scale * Fraction(unit)),
         half_width=discrete_laplace_half_width(scale) * unit,
         guarantee=guarantee,
     )
@@ -164,6 +166,8 @@ def make_plan(
         by=by,
         epsilon=float(eps_units * _EPSILON_PER_UNIT),
         delta=float(dlt),
+        epsilon_units=eps_units,
+        delta_units=d_units,
         bounds=bounds,
         max_groups=max_groups,
         max_rows=max_rows,
@@ -207,6 +211,7 @@ def _add_components(
             name="quantile",
             mechanism=EXPONENTIAL,
             epsilon=float_at_most(eps / m),
+            epsilon_exact=exact_text(eps / m),
             sensitivity=max_rows,
             scale=0.0,
             guarantee=FLOAT_EXPONENTIAL,

@@ -20,6 +20,7 @@ from govshare.dp._plan import QUERIES, Plan, check_bounds, make_plan
 from govshare.dp._result import DPResult
 from govshare.dp._sampler import add_discrete_laplace
 from govshare.dp._stats import Noisy, interval_stats
+from govshare.dp._units import delta_text, epsilon_text
 from govshare.exceptions import InputError
 
 __all__ = ["Query"]
@@ -35,22 +36,26 @@ class Query:
     random with a CSPRNG), and values are clipped to the declared bounds; the noise is calibrated to
     what one person can then change (add/remove-one-person differential privacy).
 
-    Use it as ``with ws.dp(df, privacy_unit=…, dataset=…) as q:`` or build one with a
-    :class:`MemoryLedger` in a notebook. The caller's frame is never modified.
+    Use it as ``with ws.dp(df, privacy_unit=…, dataset=…) as q:`` (charged to the workspace's
+    department, or to a verified token's subject) or build one with a :class:`MemoryLedger` in a
+    notebook. The caller's frame is never modified.
 
     Args:
         data: the rows (one or more per person).
         privacy_unit: the column identifying a person (usually a pseudonym).
         dataset: the budget this query pays from.
         ledger: where the budget lives.
-        requester: who is charged (an analyst or department id).
+        requester: who is charged, stated explicitly (there is no default). A store ledger is
+            bound to one requester (``ws.budgets``: the workspace's department) and refuses any
+            other; a :class:`MemoryLedger` charges the name given.
         max_groups: at most this many groups per person (for ``by=`` queries).
         max_rows: at most this many rows per person in each group.
         clock: time source for release metadata.
 
     Raises:
         InputError: *data* is not a non-empty DataFrame, the unit column is missing or has nulls,
-            the bounds are not positive integers, or a name is malformed.
+            the bounds are not positive integers, a name is malformed, or *ledger* may not
+            charge *requester*.
     """
 
     def __init__(
@@ -60,7 +65,7 @@ class Query:
         privacy_unit: str,
         dataset: str,
         ledger: Ledger,
-        requester: str = "local",
+        requester: str,
         max_groups: int = 1,
         max_rows: int = 1,
         clock: Clock | None = None,
@@ -80,7 +85,7 @@ class Query:
         self._units = encode_unit(data, privacy_unit)
         self.privacy_unit = privacy_unit
         self.dataset = check_name(dataset, "dataset")
-        self.requester = check_name(requester, "requester")
+        self.requester = ledger.check_requester(requester)
         self.max_groups = max_groups
         self.max_rows = max_rows
         self._ledger = ledger
@@ -89,8 +94,9 @@ class Query:
 
     def __repr__(self) -> str:
         return (
-            f"Query(dataset={self.dataset!r}, privacy_unit={self.privacy_unit!r}, "
-            f"rows={len(self._frame)}, max_groups={self.max_groups}, max_rows={self.max_rows})"
+            f"Query(dataset={self.dataset!r}, requester={self.requester!r}, "
+            f"privacy_unit={self.privacy_unit!r}, rows={len(self._frame)}, "
+            f"max_groups={self.max_groups}, max_rows={self.max_rows})"
         )
 
     def __enter__(self) -> Query:
@@ -329,9 +335,11 @@ class Query:
             **plan.preview.model_dump(),
             dataset=self.dataset,
             requester=self.requester,
+            requester_basis=self._ledger.basis,
             groups=len(released),
             confidence=float(CONFIDENCE),
             released_at=utc_iso(self._clock.now()),
+            note=_empty_note(plan) if len(released) == 0 else None,
         )
         self._ledger.charge(
             self.dataset, self.requester, plan.epsilon_units, plan.delta_units, _event(release)
@@ -403,7 +411,8 @@ class Query:
             for g in released
         ]
         nan = np.full(len(released), math.nan)
-        return pd.DataFrame({"value": out, "ci_low": nan, "ci_high": nan})
+        frame = pd.DataFrame({"value": np.asarray(out, dtype=np.float64), "ci_low": nan})
+        return frame.assign(ci_high=nan, clip_low=lower, clip_high=upper)
 
 
 def _by_list(by: str | Sequence[str] | None) -> list[str]:
@@ -434,15 +443,32 @@ def _check_edges(bins: Sequence[float]) -> NDArray[np.float64]:
     return edges
 
 
+def _empty_note(plan: Plan) -> str:
+    """What to tell the reader of a release in which partition selection kept no group."""
+    selection = plan.components["partition_selection"]
+    return (
+        "partition selection released no group: no noisy person count reached the threshold "
+        f"of {selection.threshold}; epsilon {epsilon_text(plan.epsilon_units)} and "
+        f"delta {delta_text(plan.delta_units)} were charged all the same"
+    )
+
+
 def _event(release: Release) -> dict[str, Any]:
-    """The audit event of a release: public parameters only, never values or group keys."""
+    """The audit event of a release: public parameters only, never values or group keys.
+
+    Amounts are exact: the charged epsilon and delta as decimal strings and in the ledger's
+    integer units, each component's share and noise scale as exact strings.
+    """
     return {
         "dataset": release.dataset,
+        "requester_basis": release.requester_basis,
         "query": release.query,
         "column": release.column,
         "by": release.by,
-        "epsilon": release.epsilon,
-        "delta": release.delta,
+        "epsilon": epsilon_text(release.epsilon_units),
+        "epsilon_units": release.epsilon_units,
+        "delta": delta_text(release.delta_units),
+        "delta_units": release.delta_units,
         "bounds": list(release.bounds) if release.bounds else None,
         "max_groups": release.max_groups,
         "max_rows": release.max_rows,
@@ -452,8 +478,8 @@ def _event(release: Release) -> dict[str, Any]:
             {
                 "name": c.name,
                 "mechanism": c.mechanism,
-                "epsilon": c.epsilon,
-                "scale": c.scale,
+                "epsilon": c.epsilon_exact,
+                "scale": c.scale_exact,
                 "guarantee": c.guarantee,
             }
             for c in release.components

@@ -1,4 +1,12 @@
-"""Noisy counts, sums, means and variances per group, with their public-parameter intervals."""
+"""Noisy counts, sums, means and variances per group, with their public-parameter intervals.
+
+What is published is post-processing of the noisy integers, so it keeps their guarantee: counts
+are clamped to at least 0 (a count of -4 residents is nonsense to a reader), sums of values that
+cannot be negative (or positive) likewise, and their intervals with them, which never loses
+coverage because the true value is on the kept side. The unclamped noisy value stays in
+``raw_value`` for analysts who need unbiased estimates. Results of queries with bounds carry the
+interval the values were clipped to (``clip_low``, ``clip_high``).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +23,7 @@ from govshare.dp._sampler import add_discrete_laplace
 __all__ = ["Noisy", "interval_stats"]
 
 _F = NDArray[np.float64]
+_I = NDArray[np.int64]
 
 
 class Noisy:
@@ -26,12 +35,12 @@ class Noisy:
         self._values = values
         self._n = n
 
-    def count(self, released: NDArray[np.intp], level: Fraction) -> tuple[_F, float]:
+    def count(self, released: NDArray[np.intp], level: Fraction) -> tuple[_I, int]:
         """Noisy row counts of the *released* groups and the noise half-width at *level*."""
         scale = self._plan.scales["count"]
         exact = np.bincount(self._groups, minlength=self._n)[released]
         noisy = add_discrete_laplace(exact.astype(np.int64), scale)
-        return noisy.astype(np.float64), float(discrete_laplace_half_width(scale, level))
+        return noisy, discrete_laplace_half_width(scale, level)
 
     def sum(
         self, name: str, transformed: _F, released: NDArray[np.intp], level: Fraction
@@ -56,22 +65,47 @@ class Noisy:
 def interval_stats(
     query: str, plan: Plan, noisy: Noisy, released: NDArray[np.intp]
 ) -> pd.DataFrame:
-    """``value``/``ci_low``/``ci_high`` for *query* over the *released* groups."""
+    """The published columns of *query* over the *released* groups: ``value``, ``ci_low``,
+    ``ci_high``, then ``raw_value`` (counts, sums) and ``clip_low`` / ``clip_high`` (bounds)."""
     if query in ("count", "histogram"):
-        value, hw = noisy.count(released, confidence_for(1))
-        return _frame(value, value - hw, value + hw)
+        count, hw = noisy.count(released, confidence_for(1))
+        zero = np.int64(0)
+        return pd.DataFrame(
+            {
+                "value": np.maximum(count, zero),
+                "ci_low": np.maximum(count - hw, zero),
+                "ci_high": np.maximum(count + hw, zero),
+                "raw_value": count,
+            }
+        )
     assert plan.preview.bounds is not None
     lower, upper = plan.preview.bounds
     clipped = np.clip(noisy.values, lower, upper)
     if query == "sum":
-        value, hw = noisy.sum("sum", clipped, released, confidence_for(1))
-        return _frame(value, value - hw, value + hw)
+        total, hw_sum = noisy.sum("sum", clipped, released, confidence_for(1))
+        low, high = (0.0 if lower >= 0 else -np.inf), (0.0 if upper <= 0 else np.inf)
+        frame = _frame(
+            np.clip(total, low, high),
+            np.clip(total - hw_sum, low, high),
+            np.clip(total + hw_sum, low, high),
+        )
+        frame["raw_value"] = total
+        return _with_clip(frame, lower, upper)
+    return _with_clip(_moments(query, noisy, released, clipped, lower, upper), lower, upper)
+
+
+def _moments(
+    query: str, noisy: Noisy, released: NDArray[np.intp], clipped: _F, lower: float, upper: float
+) -> pd.DataFrame:
+    """Means and variances (post-processing of noisy counts and sums), clipped to what is
+    possible for values in ``[lower, upper]``."""
     mid, half = (lower + upper) / 2, (upper - lower) / 2
     centred = clipped - mid
     level = confidence_for(2 if query == "mean" else 3)
-    count, hw_c = noisy.count(released, level)
+    raw_count, hw_count = noisy.count(released, level)
+    count = raw_count.astype(np.float64)
     total, hw_s = noisy.sum("sum", centred, released, level)
-    c_lo, c_hi = np.maximum(count - hw_c, 1), np.maximum(count + hw_c, 1)
+    c_lo, c_hi = np.maximum(count - hw_count, 1), np.maximum(count + hw_count, 1)
     ratio_lo, ratio_hi = _ratio_range(total - hw_s, total + hw_s, c_lo, c_hi)
     mean = total / np.maximum(count, 1)
     if query == "mean":
@@ -103,3 +137,8 @@ def _frame(value: _F, low: _F, high: _F) -> pd.DataFrame:
             "ci_high": np.asarray(high, dtype=np.float64),
         }
     )
+
+
+def _with_clip(frame: pd.DataFrame, lower: float, upper: float) -> pd.DataFrame:
+    """*frame* with the clipping interval as ``clip_low`` / ``clip_high`` on every row."""
+    return frame.assign(clip_low=lower, clip_high=upper)

@@ -19,10 +19,11 @@ Exact shortcuts replace the paper's one-draw-at-a-time loops without changing an
   the number ``L`` of successes has ``P(L >= j) = 1/(j+1)!``. One word, read as a uniform integer
   ``u`` below ``19!``, decides up to 18 trials at once (``L >= j`` iff ``u < 19!/(j+1)!``), and
   ``Bernoulli(exp(-1))`` is ``L`` odd. A table over the word's top 16 bits gives the answer for
-  all but 0.5% of words (the rest are compared with the thresholds one by one); only when all
-  18 trials succeed (``u = 0``, probability ``1/19!``) do further trials run one by one;
-* the first two trials of every Bernoulli are decided for all lanes at once (two words per lane),
-  and only the lanes that need a third go round the rejection loop.
+  all but about 0.01% of words, which are compared with the thresholds (the 0.4% of words past
+  the last multiple of ``19!`` are redrawn); only when all 18 trials succeed (``u = 0``,
+  probability ``1/19!``) do further trials run one at a time;
+* every round decides two trials (or two ``Bernoulli(exp(-1))`` draws) of every lane still going,
+  from two words, so that few lanes need another round.
 
 Limits: the scale's numerator and denominator, in lowest terms, must each be below ``2**56`` (so
 every product above fits in 64 bits), and noise is added to integers within ``±2**62``. A noisy
@@ -122,10 +123,6 @@ class WordStream:
         out = self._buffer[self._next : end]
         self._next = end
         return out
-
-    def word(self) -> int:
-        """The next word as a Python integer."""
-        return int(self.take(1)[0])
 
 
 def check_scale(scale: Fraction) -> tuple[int, int]:

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from govshare.exceptions import InputError
+
 if TYPE_CHECKING:
     from govshare import Workspace
     from govshare.dp import Ledger, Query
@@ -46,7 +48,6 @@ class GovShareAccessor:
                 :meth:`govshare.Workspace.dp` or :class:`govshare.dp.Query`.
         """
         from govshare.dp import Query
-        from govshare.exceptions import InputError
 
         if workspace is not None:
             if ledger is not None or requester is not None:

@@ -78,7 +78,7 @@ _FAST_LIMIT: Final = 1 << 61
 _TRIALS: Final = 24
 # Words are drawn from the CSPRNG in blocks of this many (the first block is sized to the job).
 _BLOCK_MIN: Final = 1 << 10
-_BLOCK_MAX: Final = 1 << 17
+_BLOCK_MAX: Final = 1 << 15  # 256 KiB: see _rng._CHUNK
 
 # Bernoulli(exp(-1)) from one word: u = w // step is uniform below 19! for w < step * 19!, and
 # the trial count L >= j iff w < step * 19!/(j+1)!, for j = 1..18.
@@ -90,11 +90,12 @@ _F_THRESHOLDS: Final = np.array(  # ascending: the thresholds of j = 18, 17, …
     [_F_STEP * (_FACTORIAL // math.factorial(j + 1)) for j in range(_F_DEPTH, 0, -1)],
     dtype=np.uint64,
 )
-# Outcome codes of one exp(-1) word; _UNSURE only inside the table.
+# Outcome codes of one exp(-1) word; _UNSURE (the largest, so one max() finds it) only inside
+# the table.
 _ZERO: Final = 0
 _ONE: Final = 1
-_UNSURE: Final = 2
-_REDRAW: Final = 3
+_REDRAW: Final = 2
+_UNSURE: Final = 3
 _TABLE_SHIFT: Final = _U64(48)
 
 
@@ -269,11 +270,29 @@ def _exp1_table() -> NDArray[np.uint8]:
 _EXP1_TABLE: Final = _exp1_table()
 
 
+def _pair_table() -> NDArray[np.uint8]:
+    """For two outcomes ``(first << 2) | second``: the successes gained in a row (bits 0-1) and
+    whether the lane goes on (bit 2): after two successes, a success then a redrawn word, or a
+    redrawn first word (whose partner is then unused)."""
+    table = np.zeros(16, dtype=np.uint8)
+    for first in (_ZERO, _ONE, _REDRAW):
+        for second in (_ZERO, _ONE, _REDRAW):
+            one = first == _ONE
+            gained = int(one) + int(one and second == _ONE)
+            more = first == _REDRAW or (one and second != _ZERO)
+            table[(first << 2) | second] = gained | (4 if more else 0)
+    return table
+
+
+_PAIRS: Final = _pair_table()
+
+
 def _exp1_outcomes(drawn: NDArray[np.uint64], stream: WordStream) -> NDArray[np.uint8]:
     """Per word: ``_ONE`` / ``_ZERO`` (the ``Bernoulli(exp(-1))`` it decides) or ``_REDRAW``."""
-    out: NDArray[np.uint8] = _EXP1_TABLE[drawn >> _TABLE_SHIFT]
-    unsure = np.flatnonzero(out == _UNSURE)
-    if unsure.size:
+    top = (drawn >> _TABLE_SHIFT).view(np.int64)  # below 2**16; int64 indexes without a cast
+    out: NDArray[np.uint8] = _EXP1_TABLE[top]
+    if out.size and out.max() == _UNSURE:
+        unsure = np.flatnonzero(out == _UNSURE)
         words = drawn[unsure]
         counts = _exp1_trial_counts(words)
         exact = (counts & 1).astype(np.uint8)
@@ -310,9 +329,9 @@ def geometric_exp1(n: int, words: WordStream | None = None) -> NDArray[np.int64]
     while m:
         both = _exp1_outcomes(stream.take(2 * m), stream)
         first, second = both[:m], both[m:]
-        one = first == _ONE
-        gained = one.astype(np.int64) + (one & (second == _ONE))
-        more = np.flatnonzero((first == _REDRAW) | (one & (second != _ZERO)))
+        pair = _PAIRS[(first << 2) | second]
+        gained = (pair & 3).astype(np.int64)
+        more = np.flatnonzero(pair >= 4)
         if lanes is None:
             out += gained
             lanes = more

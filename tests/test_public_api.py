@@ -28,6 +28,7 @@ PACKAGES = [
     "govshare.dp",
     "govshare.exchange",
     "govshare.compliance",
+    "govshare.spark",
 ]
 
 

@@ -3,12 +3,12 @@
 Use it through a workspace (``ws.consents``) or build a :class:`ConsentRegistry` over a store and
 audit log yourself. Subjects are stored only as registry pseudonyms; every change is audited in
 its own transaction; :meth:`ConsentRegistry.check` and :meth:`ConsentRegistry.filter` answer for
-any instant.
+any instant, and :meth:`ConsentRegistry.snapshot` carries the filter's decisions to where the data is.
 """
 
 from __future__ import annotations
 
-from govshare.consent._filter import FilterReport, FilterResult
+from govshare.consent._filter import ConsentSnapshot, FilterReport, FilterResult
 from govshare.consent._models import (
     SCHEMA_VERSION,
     ConsentEvent,
@@ -36,6 +36,7 @@ __all__ = [
     "ConsentEvent",
     "ConsentRecord",
     "ConsentRegistry",
+    "ConsentSnapshot",
     "ConsentStatus",
     "ConsentType",
     "Decision",

@@ -23,13 +23,7 @@ from govshare.consent._decide import (
     from_us,
     to_us,
 )
-from govshare.consent._filter import (
-    FilterReport,
-    FilterResult,
-    load_state,
-    row_reasons,
-    summarise,
-)
+from govshare.consent._filter import ConsentSnapshot, FilterResult, load_state, summarise
 from govshare.consent._grant import GrantRules, build_record
 from govshare.consent._models import (
     ConsentEvent,
@@ -475,24 +469,43 @@ class ConsentRegistry:
             raise InputError("filter() takes a pandas DataFrame")
         if subject_column not in df.columns:
             raise InputError(f"the DataFrame has no column {subject_column!r}")
+        snapshot = self.snapshot(
+            recipient=recipient, purpose=purpose, categories=categories, at=at, conn=conn
+        )
+        codes = snapshot.reasons(df[subject_column], self._pseudonyms.many)
+        series, keep, by_reason = summarise(codes, df.index)
+        report = snapshot.report(by_reason)
+        return FilterResult(frame=df.loc[keep].copy(), reasons=series, report=report)
+
+    def snapshot(
+        self,
+        *,
+        recipient: str,
+        purpose: str,
+        categories: Sequence[str],
+        at: datetime | None = None,
+        conn: Connection | None = None,
+    ) -> ConsentSnapshot:
+        """Every subject's decision for this request at *at* (default now), to apply elsewhere.
+
+        :meth:`filter` is this snapshot applied to a DataFrame; distributed engines apply it where
+        the data is (see the Spark guide). Reads the registry once (inside the caller's
+        transaction with *conn*); holds no key.
+
+        Raises:
+            InputError: a code is unknown.
+            NaiveDatetimeError: *at* has no timezone.
+        """
         req = self._request(recipient, purpose, categories, at)
         with nullcontext(conn) if conn is not None else self._store.read() as reading:
             basis = self._statutory(reading, req)
             state = load_state(reading, req.at_us) if basis is None else pd.DataFrame()
-        codes = row_reasons(df[subject_column], self._pseudonyms, state, req, basis)
-        series, keep, by_reason = summarise(codes, df.index)
-        report = FilterReport(
-            rows=len(df),
-            kept=int(keep.sum()),
-            excluded=int(len(df) - keep.sum()),
-            by_reason=by_reason,
-            recipient=req.recipient,
-            purpose=req.purpose,
-            categories=tuple(sorted(req.categories)),
-            at=utc_iso(from_us(req.at_us)),
-            statutory_basis_id=None if basis is None else basis.basis_id,
-        )
-        return FilterResult(frame=df.loc[keep].copy(), reasons=series, report=report)
+        return ConsentSnapshot(req, state, basis)
+
+    @property
+    def subject_pseudonyms(self) -> SubjectPseudonyms:
+        """How this registry turns raw resident IDs into its pseudonyms."""
+        return self._pseudonyms
 
     def _request(
         self, recipient: str, purpose: str, categories: Sequence[str], at: datetime | None

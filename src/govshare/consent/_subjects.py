@@ -72,6 +72,12 @@ class SubjectPseudonyms:
         self._lock = threading.Lock()
 
     @property
+    def pseudonymiser(self) -> RegistryPseudonymiser:
+        """The ``consent-registry`` pseudonymiser it was given (for engines that decide on
+        remote workers)."""
+        return self._pseudonymiser
+
+    @property
     def prefix(self) -> str:
         """What every new pseudonym starts with (scheme code and key version)."""
         return self._pseudonymiser.prefix

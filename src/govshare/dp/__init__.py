@@ -14,20 +14,27 @@ floating-point exponential mechanism for quantiles) and charges its epsilon/delt
 
 With a workspace, ``ws.dp(df, privacy_unit=…, dataset=…)`` uses the store's ledger (``ws.budgets``),
 which holds across processes; ``df.govshare.dp(…)`` (:mod:`govshare.pandas`) builds the same query.
+
+Engines that keep the rows on remote workers (:mod:`govshare.spark`) use :class:`AggregatePlan`:
+workers bound and total their persons' rows, the driver releases once through the same mechanisms,
+ledger and audit events.
 """
 
 from __future__ import annotations
 
+from govshare.dp._aggregate import AggregatePlan, GroupTotals
 from govshare.dp._ledger import BudgetReport, Ledger, MemoryLedger, StoreLedger
 from govshare.dp._models import BudgetStatus, Component, Preview, Release
 from govshare.dp._query import Query
 from govshare.dp._result import DPResult
 
 __all__ = [
+    "AggregatePlan",
     "BudgetReport",
     "BudgetStatus",
     "Component",
     "DPResult",
+    "GroupTotals",
     "Ledger",
     "MemoryLedger",
     "Preview",

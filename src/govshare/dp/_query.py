@@ -10,17 +10,16 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from govshare._clock import Clock, SystemClock, utc_iso
+from govshare._clock import Clock, SystemClock
 from govshare.dp._bounding import Bounded, bound_contributions
 from govshare.dp._encode import encode_groups, encode_unit, key_index, values_of
 from govshare.dp._ledger import Ledger, check_name
-from govshare.dp._mechanisms import CONFIDENCE, exponential_quantile
-from govshare.dp._models import Preview, Release
-from govshare.dp._plan import QUERIES, Plan, check_bounds, make_plan
+from govshare.dp._mechanisms import exponential_quantile
+from govshare.dp._models import Preview
+from govshare.dp._plan import Plan
+from govshare.dp._release import group_columns, plan_query, publish, select_groups
 from govshare.dp._result import DPResult
-from govshare.dp._sampler import add_discrete_laplace
-from govshare.dp._stats import Noisy, interval_stats
-from govshare.dp._units import delta_text, epsilon_text
+from govshare.dp._stats import exact_totals, interval_stats
 from govshare.exceptions import InputError
 
 __all__ = ["Query"]
@@ -237,7 +236,7 @@ class Query:
             BudgetExceeded: the ledger refuses the charge.
         """
         edges = _check_edges(bins)
-        by_list = _by_list(by)
+        by_list = group_columns(by)
         if column in by_list:
             raise InputError("the histogram column cannot also be a group column")
         values = values_of(self._frame, column)
@@ -270,7 +269,7 @@ class Query:
         Raises:
             InputError: an unknown query or bad parameters (as the query itself would raise).
         """
-        return self._plan(query, column, bounds, _by_list(by), keys, epsilon, delta).preview
+        return self._plan(query, column, bounds, group_columns(by), keys, epsilon, delta).preview
 
     # -- machinery ------------------------------------------------------------------------------
 
@@ -284,22 +283,14 @@ class Query:
         epsilon: float,
         delta: float,
     ) -> Plan:
-        if query not in QUERIES:
-            raise InputError(f"unknown query {query!r}: one of {', '.join(QUERIES)}")
-        if keys is not None and not by:
-            raise InputError("keys=[…] needs by=…")
-        needs_bounds = query in ("sum", "mean", "variance", "quantile")
-        checked = check_bounds(bounds) if needs_bounds else None
-        if query != "count" and query != "histogram" and column is None:
-            raise InputError(f"{query} needs a value column")
-        return make_plan(
+        return plan_query(
             query,
-            column=column,
-            by=by,
-            public_keys=keys is not None,
-            epsilon=epsilon,
-            delta=delta,
-            bounds=checked,
+            column,
+            bounds,
+            by,
+            keys,
+            epsilon,
+            delta,
             max_groups=self.max_groups,
             max_rows=self.max_rows,
         )
@@ -317,34 +308,28 @@ class Query:
         q: float = 0.5,
         frame: pd.DataFrame | None = None,
     ) -> DPResult:
-        by_list = _by_list(by)
+        by_list = group_columns(by)
         plan = self._plan(query, column, bounds, by_list, keys, epsilon, delta)
         index = key_index(keys, by_list) if keys is not None else None
         bounded, rows, groups = self._bound(by_list, index, frame)
         values = None if query in ("count", "histogram") else values_of(self._frame, column or "")
-        released = self._select(plan, bounded, len(groups))
+        released = select_groups(plan, bounded.persons_per_group)
         if query == "quantile":
             table = self._quantiles(plan, bounded, rows, values, released, q)
         else:
-            noisy = Noisy(
-                plan, bounded.groups, None if values is None else values[rows], len(groups)
-            )
-            table = interval_stats(query, plan, noisy, released)
+            kept = None if values is None else values[rows]
+            totals = exact_totals(query, plan, bounded.groups, kept, len(groups))
+            table = interval_stats(query, plan, totals, released)
         table.index = groups.take(released) if by_list else pd.RangeIndex(1)
-        release = Release(
-            **plan.preview.model_dump(),
+        return publish(
+            plan,
+            table,
+            len(released),
+            ledger=self._ledger,
             dataset=self.dataset,
             requester=self.requester,
-            requester_basis=self._ledger.basis,
-            groups=len(released),
-            confidence=float(CONFIDENCE),
-            released_at=utc_iso(self._clock.now()),
-            note=_empty_note(plan) if len(released) == 0 else None,
+            clock=self._clock,
         )
-        self._ledger.charge(
-            self.dataset, self.requester, plan.epsilon_units, plan.delta_units, _event(release)
-        )
-        return DPResult.build(table, release)
 
     def _bound(
         self, by: list[str], keys: pd.Index | None, frame: pd.DataFrame | None
@@ -374,14 +359,6 @@ class Query:
         if cache_key is not None:
             self._bounded[cache_key] = result
         return result
-
-    def _select(self, plan: Plan, bounded: Bounded, n_groups: int) -> NDArray[np.intp]:
-        selection = plan.components.get("partition_selection")
-        if selection is None:
-            return np.arange(n_groups)
-        assert selection.threshold is not None
-        noisy = add_discrete_laplace(bounded.persons_per_group, plan.scales["partition_selection"])
-        return np.flatnonzero(noisy >= selection.threshold)
 
     def _quantiles(
         self,
@@ -415,18 +392,6 @@ class Query:
         return frame.assign(ci_high=nan, clip_low=lower, clip_high=upper)
 
 
-def _by_list(by: str | Sequence[str] | None) -> list[str]:
-    if by is None:
-        return []
-    if isinstance(by, str):
-        return [by]
-    if not all(isinstance(b, str) for b in by) or not by:
-        raise InputError("by= takes a column name or a list of column names")
-    if len(set(by)) != len(by):
-        raise InputError("by= names a column twice")
-    return list(by)
-
-
 def _as_tuple(key: Any) -> tuple[Any, ...]:
     return tuple(key) if isinstance(key, tuple | list) else (key,)
 
@@ -441,47 +406,3 @@ def _check_edges(bins: Sequence[float]) -> NDArray[np.float64]:
     if not np.isfinite(edges).all() or not (np.diff(edges) > 0).all():
         raise InputError("bin edges must be finite and strictly increasing")
     return edges
-
-
-def _empty_note(plan: Plan) -> str:
-    """What to tell the reader of a release in which partition selection kept no group."""
-    selection = plan.components["partition_selection"]
-    return (
-        "partition selection released no group: no noisy person count reached the threshold "
-        f"of {selection.threshold}; epsilon {epsilon_text(plan.epsilon_units)} and "
-        f"delta {delta_text(plan.delta_units)} were charged all the same"
-    )
-
-
-def _event(release: Release) -> dict[str, Any]:
-    """The audit event of a release: public parameters only, never values or group keys.
-
-    Amounts are exact: the charged epsilon and delta as decimal strings and in the ledger's
-    integer units, each component's share and noise scale as exact strings.
-    """
-    return {
-        "dataset": release.dataset,
-        "requester_basis": release.requester_basis,
-        "query": release.query,
-        "column": release.column,
-        "by": release.by,
-        "epsilon": epsilon_text(release.epsilon_units),
-        "epsilon_units": release.epsilon_units,
-        "delta": delta_text(release.delta_units),
-        "delta_units": release.delta_units,
-        "bounds": list(release.bounds) if release.bounds else None,
-        "max_groups": release.max_groups,
-        "max_rows": release.max_rows,
-        "public_keys": release.public_keys,
-        "groups": release.groups,
-        "mechanisms": [
-            {
-                "name": c.name,
-                "mechanism": c.mechanism,
-                "epsilon": c.epsilon_exact,
-                "scale": c.scale_exact,
-                "guarantee": c.guarantee,
-            }
-            for c in release.components
-        ],
-    }

@@ -1,4 +1,5 @@
-"""Noisy counts, sums, means and variances per group, with their public-parameter intervals.
+"""Exact per-group totals of bounded rows, and the noisy counts, sums, means and variances drawn
+from them with their public-parameter intervals.
 
 What is published is post-processing of the noisy integers, so it keeps their guarantee: counts
 are clamped to at least 0 (a count of -4 residents is nonsense to a reader), sums of values that
@@ -10,6 +11,7 @@ interval the values were clipped to (``clip_low``, ``clip_high``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
@@ -20,55 +22,85 @@ from govshare.dp._mechanisms import discrete_laplace_half_width
 from govshare.dp._plan import Plan, confidence_for
 from govshare.dp._sampler import add_discrete_laplace
 
-__all__ = ["Noisy", "interval_stats"]
+__all__ = ["Totals", "exact_totals", "interval_stats"]
 
 _F = NDArray[np.float64]
 _I = NDArray[np.int64]
 
 
+@dataclass(frozen=True)
+class Totals:
+    """What the noise is added to: per group, the kept rows and each sum component in grid steps.
+
+    Totals of disjoint sets of persons add up, which is how a distributed engine combines the
+    totals of its partitions.
+    """
+
+    rows: _I
+    sums: dict[str, _I]
+
+
+def exact_totals(
+    query: str, plan: Plan, groups: NDArray[np.int64], values: _F | None, n: int
+) -> Totals:
+    """The totals of the kept rows (their *groups* codes below *n*, their *values*) for *query*.
+
+    Values are clipped to the plan's bounds (and centred for means and variances), then rounded
+    to each sum component's grid: sums are exact integers of grid steps.
+    """
+    rows = np.bincount(groups, minlength=n).astype(np.int64)
+    if query in ("count", "histogram"):
+        return Totals(rows, {})
+    assert values is not None
+    assert plan.preview.bounds is not None
+    lower, upper = plan.preview.bounds
+    clipped = np.clip(values, lower, upper)
+    if query == "sum":
+        return Totals(rows, {"sum": _steps(plan, "sum", groups, clipped, n)})
+    centred = clipped - (lower + upper) / 2
+    sums = {"sum": _steps(plan, "sum", groups, centred, n)}
+    if query == "variance":
+        sums["sum_of_squares"] = _steps(plan, "sum_of_squares", groups, centred * centred, n)
+    return Totals(rows, sums)
+
+
+def _steps(plan: Plan, name: str, groups: NDArray[np.int64], transformed: _F, n: int) -> _I:
+    steps = np.rint(transformed / plan.grids[name])
+    return np.rint(np.bincount(groups, weights=steps, minlength=n)).astype(np.int64)
+
+
 class Noisy:
-    """The bounded rows of one query, and the noisy per-group aggregates drawn from them."""
+    """Noise on the totals of the *released* groups, with each component's half-width."""
 
-    def __init__(self, plan: Plan, groups: NDArray[np.int64], values: _F | None, n: int) -> None:
+    def __init__(self, plan: Plan, totals: Totals, released: NDArray[np.intp]) -> None:
         self._plan = plan
-        self._groups = groups
-        self._values = values
-        self._n = n
+        self._totals = totals
+        self._released = released
 
-    def count(self, released: NDArray[np.intp], level: Fraction) -> tuple[_I, int]:
-        """Noisy row counts of the *released* groups and the noise half-width at *level*."""
+    def count(self, level: Fraction) -> tuple[_I, int]:
+        """Noisy row counts (integers) and the noise half-width at *level*."""
         scale = self._plan.scales["count"]
-        exact = np.bincount(self._groups, minlength=self._n)[released]
-        noisy = add_discrete_laplace(exact.astype(np.int64), scale)
+        noisy = add_discrete_laplace(self._totals.rows[self._released], scale)
         return noisy, discrete_laplace_half_width(scale, level)
 
-    def sum(
-        self, name: str, transformed: _F, released: NDArray[np.intp], level: Fraction
-    ) -> tuple[_F, float]:
-        """Noisy sums of *transformed* values on the component's grid, and the half-width."""
+    def sum(self, name: str, level: Fraction) -> tuple[_F, float]:
+        """Noisy sums of component *name* (in its units, not grid steps) and the half-width."""
         grid = self._plan.grids[name]
         scale = self._plan.scales[name]  # in grid steps
-        steps = np.rint(transformed / grid)
-        exact = np.rint(np.bincount(self._groups, weights=steps, minlength=self._n))[released]
-        noisy = add_discrete_laplace(exact.astype(np.int64), scale)
+        noisy = add_discrete_laplace(self._totals.sums[name][self._released], scale)
         return (noisy * grid).astype(np.float64), float(
             discrete_laplace_half_width(scale, level)
         ) * grid
 
-    @property
-    def values(self) -> _F:
-        """The kept rows' values."""
-        assert self._values is not None
-        return self._values
-
 
 def interval_stats(
-    query: str, plan: Plan, noisy: Noisy, released: NDArray[np.intp]
+    query: str, plan: Plan, totals: Totals, released: NDArray[np.intp]
 ) -> pd.DataFrame:
     """The published columns of *query* over the *released* groups: ``value``, ``ci_low``,
     ``ci_high``, then ``raw_value`` (counts, sums) and ``clip_low`` / ``clip_high`` (bounds)."""
+    noisy = Noisy(plan, totals, released)
     if query in ("count", "histogram"):
-        count, hw = noisy.count(released, confidence_for(1))
+        count, hw = noisy.count(confidence_for(1))
         zero = np.int64(0)
         return pd.DataFrame(
             {
@@ -80,9 +112,8 @@ def interval_stats(
         )
     assert plan.preview.bounds is not None
     lower, upper = plan.preview.bounds
-    clipped = np.clip(noisy.values, lower, upper)
     if query == "sum":
-        total, hw_sum = noisy.sum("sum", clipped, released, confidence_for(1))
+        total, hw_sum = noisy.sum("sum", confidence_for(1))
         low, high = (0.0 if lower >= 0 else -np.inf), (0.0 if upper <= 0 else np.inf)
         frame = _frame(
             np.clip(total, low, high),
@@ -91,20 +122,17 @@ def interval_stats(
         )
         frame["raw_value"] = total
         return _with_clip(frame, lower, upper)
-    return _with_clip(_moments(query, noisy, released, clipped, lower, upper), lower, upper)
+    return _with_clip(_moments(query, noisy, lower, upper), lower, upper)
 
 
-def _moments(
-    query: str, noisy: Noisy, released: NDArray[np.intp], clipped: _F, lower: float, upper: float
-) -> pd.DataFrame:
-    """Means and variances (post-processing of noisy counts and sums), clipped to what is
-    possible for values in ``[lower, upper]``."""
+def _moments(query: str, noisy: Noisy, lower: float, upper: float) -> pd.DataFrame:
+    """Means and variances (post-processing of noisy counts and sums of centred values),
+    clipped to what is possible for values in ``[lower, upper]``."""
     mid, half = (lower + upper) / 2, (upper - lower) / 2
-    centred = clipped - mid
     level = confidence_for(2 if query == "mean" else 3)
-    raw_count, hw_count = noisy.count(released, level)
+    raw_count, hw_count = noisy.count(level)
     count = raw_count.astype(np.float64)
-    total, hw_s = noisy.sum("sum", centred, released, level)
+    total, hw_s = noisy.sum("sum", level)
     c_lo, c_hi = np.maximum(count - hw_count, 1), np.maximum(count + hw_count, 1)
     ratio_lo, ratio_hi = _ratio_range(total - hw_s, total + hw_s, c_lo, c_hi)
     mean = total / np.maximum(count, 1)
@@ -114,7 +142,7 @@ def _moments(
             np.clip(mid + ratio_lo, lower, upper),
             np.clip(mid + ratio_hi, lower, upper),
         )
-    squares, hw_q = noisy.sum("sum_of_squares", centred * centred, released, level)
+    squares, hw_q = noisy.sum("sum_of_squares", level)
     value = np.clip(squares / np.maximum(count, 1) - mean * mean, 0, half * half)
     e2_lo, e2_hi = np.maximum(squares - hw_q, 0) / c_hi, np.maximum(squares + hw_q, 0) / c_lo
     sq_lo = np.where((ratio_lo <= 0) & (ratio_hi >= 0), 0, np.minimum(ratio_lo**2, ratio_hi**2))

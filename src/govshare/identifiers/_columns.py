@@ -17,6 +17,7 @@ __all__ = [
     "U8",
     "Column",
     "fixed_width",
+    "from_arrow",
     "from_series",
     "matrix_to_strings",
     "to_series",
@@ -62,6 +63,22 @@ def from_series(series: pd.Series) -> Column:
     not_string = present & ~is_str
     kept = [v if ok else None for v, ok in zip(values.tolist(), is_str.tolist(), strict=True)]
     return Column(pa.array(kept, type=pa.large_string()), not_string)
+
+
+def from_arrow(values: pa.Array | pa.ChunkedArray) -> Column:
+    """An Arrow array as a :class:`Column`: strings as they are, any other type as "not a string"
+    where present (as :func:`from_series` treats a non-string Series).
+
+    Raises:
+        InputError: *values* is not an Arrow array.
+    """
+    if not isinstance(values, pa.Array | pa.ChunkedArray):
+        raise InputError(f"expected an Arrow array, got {type(values).__name__}")
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        return Column(large_strings(values), np.zeros(len(values), dtype=np.bool_))
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return Column(pa.nulls(len(values), pa.large_string()), present_mask(values))
 
 
 def present_mask(values: pa.Array) -> Bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -35,6 +36,24 @@ class ValidationReport(Record):
     def ok(self) -> bool:
         """True when no present value is invalid (missing values are allowed)."""
         return self.invalid == 0
+
+    @classmethod
+    def merge(cls, kind: Kind, reports: Sequence[ValidationReport]) -> ValidationReport:
+        """One report for consecutive parts of a column: counts added, invalid rows concatenated
+        (each part's rows must already be positions in the whole column)."""
+        by_reason: dict[str, int] = {}
+        for r in reports:
+            for k, v in r.by_reason.items():
+                by_reason[k] = by_reason.get(k, 0) + v
+        return cls(
+            kind=kind,
+            rows=sum(r.rows for r in reports),
+            valid=sum(r.valid for r in reports),
+            missing=sum(r.missing for r in reports),
+            invalid=sum(r.invalid for r in reports),
+            by_reason=by_reason,
+            invalid_rows=tuple(i for r in reports for i in r.invalid_rows),
+        )
 
     def summary(self) -> str:
         """One line: counts, and invalid ones by reason (never the values themselves)."""

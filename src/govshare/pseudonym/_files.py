@@ -13,14 +13,13 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.csv as pacsv  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from govshare._models import Record
 from govshare.exceptions import InputError
-from govshare.identifiers import Column, ValidationReport, present_mask
+from govshare.identifiers import ValidationReport, from_arrow
 from govshare.pseudonym._pseudonymiser import Pseudonymiser
 
 __all__ = ["FileFormat", "FileSummary", "pseudonymise_file"]
@@ -107,11 +106,8 @@ def pseudonymise_file(
 def _one(
     ps: Pseudonymiser, values: pa.Array, offset: int, invalid: str, name: str
 ) -> tuple[pa.Array, ValidationReport]:
-    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-        column = Column(values.cast(pa.large_string()), np.zeros(len(values), dtype=np.bool_))
-    else:  # numbers etc.: never coerced, reported as not_a_string
-        column = Column(pa.nulls(len(values), pa.large_string()), present_mask(values))
-    chunks, report = ps._pseudonymise_arrow(column, row_offset=offset)
+    # Numbers etc. are never coerced: from_arrow reports them as not_a_string.
+    chunks, report = ps._pseudonymise_arrow(from_arrow(values), row_offset=offset)
     array = chunks.combine_chunks()
     if invalid == "raise" and not report.ok:
         first = report.invalid_rows[0]
@@ -123,19 +119,7 @@ def _one(
 
 
 def _merge(ps: Pseudonymiser, reports: list[ValidationReport]) -> ValidationReport:
-    by_reason: dict[str, int] = {}
-    for r in reports:
-        for k, v in r.by_reason.items():
-            by_reason[k] = by_reason.get(k, 0) + v
-    return ValidationReport(
-        kind=ps.kind,
-        rows=sum(r.rows for r in reports),
-        valid=sum(r.valid for r in reports),
-        missing=sum(r.missing for r in reports),
-        invalid=sum(r.invalid for r in reports),
-        by_reason=by_reason,
-        invalid_rows=tuple(i for r in reports for i in r.invalid_rows),
-    )
+    return ValidationReport.merge(ps.kind, reports)
 
 
 def _format(path: Path, format: FileFormat) -> Literal["csv", "parquet"]:

@@ -28,6 +28,7 @@ from govshare.identifiers import (
     Kind,
     Normalised,
     ValidationReport,
+    from_arrow,
     from_series,
     hex_strings,
     matrix_to_strings,
@@ -89,7 +90,16 @@ class Pseudonymiser:
             domain, or a key that is not a :class:`~govshare.crypto.SecretKey`.
     """
 
-    __slots__ = ("_audit", "_derived", "_domain", "_keys", "_kind", "_scheme", "_version")
+    __slots__ = (
+        "_audit",
+        "_derive",
+        "_derived",
+        "_domain",
+        "_keys",
+        "_kind",
+        "_scheme",
+        "_version",
+    )
 
     def __init__(
         self,
@@ -125,6 +135,7 @@ class Pseudonymiser:
         self._keys, self._domain, self._kind = keys, domain, kind
         self._version, self._audit = version, audit
         self._derived: dict[tuple[int, str], SecretKey] = {}
+        self._derive = True
 
     @classmethod
     def from_keyring(
@@ -150,6 +161,24 @@ class Pseudonymiser:
         self._setup(
             lambda v: ring.secret_key(ROOT_KEY, v), domain, scheme, kind, info.version, audit
         )
+        return self
+
+    @classmethod
+    def _from_domain_key(
+        cls, key: SecretKey, *, domain: str, scheme: SchemeName, kind: Kind, version: int
+    ) -> Pseudonymiser:
+        """A pseudonymiser that holds only the derived key of one domain and version (what a
+        remote worker gets): it cannot derive other domains' keys and has no audit log, so it
+        refuses :meth:`reidentify`."""
+
+        def single(v: int) -> SecretKey:
+            if v != version:
+                raise KeyNotFound(f"this pseudonymiser only holds key version {version}")
+            return key
+
+        self = cls.__new__(cls)
+        self._setup(single, domain, scheme, kind, version, None)
+        self._derive = False
         return self
 
     @property
@@ -182,6 +211,8 @@ class Pseudonymiser:
         # The root is fetched every time, so a version retired meanwhile is refused; only the
         # HKDF step (which would dominate single-value use) is cached, per root key.
         root = self._keys(version)
+        if not self._derive:  # a worker's pseudonymiser is handed the domain key itself
+            return root
         cache_key = (version, root.fingerprint())
         key = self._derived.get(cache_key)
         if key is None:
@@ -227,6 +258,20 @@ class Pseudonymiser:
         column = from_series(values)
         array, report = self._pseudonymise_arrow(column)
         return to_series(array, values), report
+
+    def pseudonymise_arrow(
+        self, values: pa.Array | pa.ChunkedArray
+    ) -> tuple[pa.ChunkedArray, ValidationReport]:
+        """Pseudonyms of an Arrow array (``large_string``, null where invalid or missing) and
+        the validation report; for engines that hand over Arrow batches (Spark, files).
+
+        Values that are not strings are reported as ``not_a_string``, as in a Series.
+
+        Raises:
+            InputError: *values* is not an Arrow array.
+            KeyNotFound: the key version was retired.
+        """
+        return self._pseudonymise_arrow(from_arrow(values))
 
     def _pseudonymise_arrow(
         self, column: Column, *, row_offset: int = 0

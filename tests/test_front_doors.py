@@ -29,7 +29,7 @@ def test_accessor_builds_a_query_on_the_frame() -> None:
     from govshare.dp import MemoryLedger, Query
 
     frame = pd.DataFrame({"p": ["a", "b"], "x": [1, 2]})
-    q = frame.govshare.dp(privacy_unit="p", dataset="d", ledger=MemoryLedger())
+    q = frame.govshare.dp(privacy_unit="p", dataset="d", ledger=MemoryLedger(), requester="analyst")
     assert isinstance(q, Query)
 
 

@@ -15,7 +15,13 @@ from govshare._clock import Clock, SystemClock, utc_iso
 from govshare._version import __version__
 from govshare.audit import AuditLog, parse_verifier_key, verifier_key_string
 from govshare.crypto import ScryptParams, VerifyKey
-from govshare.exceptions import GovShareError, InputError, KeyStoreError, StorageError
+from govshare.exceptions import (
+    GovShareError,
+    InputError,
+    KeyStoreError,
+    PurposeMismatch,
+    StorageError,
+)
 from govshare.keys import KeyRing
 from govshare.storage import Store, workspace_meta
 from govshare.types import check_department
@@ -249,10 +255,17 @@ class Workspace:
     # [dp]
     @property
     def budgets(self) -> StoreLedger:
-        """The store's differential-privacy budget ledger (caps per dataset, charged atomically)."""
+        """The store's differential-privacy budget ledger (caps per dataset, charged atomically),
+        bound to this department: every charge made through it is charged to this department."""
         from govshare.dp import StoreLedger
 
-        return StoreLedger(self.store, self.audit, self.clock)
+        return StoreLedger(
+            self.store,
+            self.audit,
+            self.clock,
+            requester=self.department,
+            basis="workspace department",
+        )
 
     def dp(
         self,
@@ -260,29 +273,69 @@ class Workspace:
         *,
         privacy_unit: str,
         dataset: str,
-        requester: str | None = None,
         max_groups: int = 1,
         max_rows: int = 1,
+        token: str | None = None,
+        purpose: str | None = None,
     ) -> Query:
         """Differentially private queries over *data*, paid from this store's ledger.
 
-        *requester* (default: this department) is who the release is charged to and recorded as.
+        Every release is charged to this department, or, given *token* and *purpose*, to the
+        subject of that token once this workspace has verified it (audience: this department;
+        one use is counted now; a token bound to an agreement must be within it, and the release
+        names the agreement and its principal). Who is charged is never a free choice of the
+        caller.
 
         Raises:
-            InputError: as :class:`govshare.dp.Query`.
+            InputError: as :class:`govshare.dp.Query`, or only one of *token* / *purpose*.
+            InvalidToken: the token is refused (a subclass names why).
+            PurposeMismatch: the token is limited to another dataset.
         """
-        from govshare.dp import Query
+        from govshare.dp import Query, StoreLedger
 
+        requester, basis = self.department, "workspace department"
+        if token is not None or purpose is not None:
+            if token is None or purpose is None:
+                raise InputError("a query on behalf of a token needs both token= and purpose=")
+            requester, basis = self._token_requester(token, purpose, dataset)
+        ledger = StoreLedger(self.store, self.audit, self.clock, requester=requester, basis=basis)
         return Query(
             data,
             privacy_unit=privacy_unit,
             dataset=dataset,
-            ledger=self.budgets,
-            requester=requester or self.department,
+            ledger=ledger,
+            requester=requester,
             max_groups=max_groups,
             max_rows=max_rows,
             clock=self.clock,
         )
+
+    def _token_requester(self, token: str, purpose: str, dataset: str) -> tuple[str, str]:
+        """The verified subject of *token* and the basis naming it (one use counted)."""
+        with self.transaction() as tx:
+            grant = self.tokens.verify(token, audience=self.department, purpose=purpose, conn=tx)
+            limited = grant.claims.detail.dataset
+            if limited is not None and limited != dataset:
+                refused = PurposeMismatch(
+                    f"token {grant.jti} is limited to dataset {limited!r}, not {dataset!r}"
+                )
+                facts = {
+                    "operation": "dp",
+                    "audience": self.department,
+                    "purpose": purpose,
+                    "jti": grant.jti,
+                    "iss": grant.claims.iss,
+                    "sub": grant.claims.sub,
+                    "dataset": dataset,
+                    "reason": type(refused).__name__,
+                }
+                refused.pending_audit = (("token.refused", facts),)  # recorded after rollback
+                raise refused
+        detail = grant.claims.detail
+        basis = f"verified token {grant.jti}"
+        if detail.agreement is not None:  # verify() checked that the agreement is active here
+            basis += f" under agreement {detail.agreement} (principal {detail.principal})"
+        return grant.claims.sub, basis
 
     # [exchange]
     if TYPE_CHECKING:

@@ -8,9 +8,12 @@ import hmac
 import json
 from typing import Any
 
+import pandas as pd
+
 from govshare import Workspace
 from govshare.audit import SignedCheckpoint, parse_verifier_key, verify_inclusion
 from govshare.compliance import Report
+from govshare.dp import Query, StoreLedger
 from govshare.identifiers import check_character
 
 
@@ -30,6 +33,18 @@ def grant(ws: Workspace, n: int, **overrides: Any) -> str:
     }
     fields.update(overrides)
     return ws.consents.grant(resident_id(n), **fields).record_id
+
+
+def release_for(
+    ws: Workspace, frame: pd.DataFrame, requester: str, *, epsilon: float, dataset: str
+) -> None:
+    """A count by district charged to *requester*, through a ledger bound to it as a store holder
+    (in production the requester comes from ``ws.dp(…, token=…)``; the rules only see the log)."""
+    ledger = StoreLedger(ws.store, ws.audit, ws.clock, requester=requester)
+    with Query(
+        frame, privacy_unit="person", dataset=dataset, ledger=ledger, requester=requester
+    ) as q:
+        q.count(by="district", keys=["east", "west"], epsilon=epsilon)
 
 
 def reverify(report: Report, rule: str) -> list[int]:

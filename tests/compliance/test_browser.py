@@ -11,7 +11,7 @@ import pytest
 
 from govshare import Workspace
 from govshare.compliance import check
-from tests.compliance._helpers import grant
+from tests.compliance._helpers import grant, release_for
 
 pytestmark = pytest.mark.browser
 
@@ -59,8 +59,7 @@ def _report_page(ws: Workspace, tmp_path: Path, lang: str) -> Path:
 
     frame = pd.DataFrame({"person": range(20), "district": ["east", "west"] * 10})
     for requester in ("hrss", "mca", "hrss"):
-        with ws.dp(frame, privacy_unit="person", dataset="income-2026", requester=requester) as q:
-            q.count(by="district", keys=["east", "west"], epsilon=0.2)
+        release_for(ws, frame, requester, epsilon=0.2, dataset="income-2026")
     ws.audit.checkpoint()
     path = tmp_path / f"report-{lang}.html"
     check(ws).to_html(path, lang=lang)  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from govshare import Workspace
 from govshare.compliance import Policy, check
 from govshare.testing import TEST_PASSPHRASE, FrozenClock
-from tests.compliance._helpers import resident_id, reverify
+from tests.compliance._helpers import release_for, resident_id, reverify
 
 IDS = pd.Series([resident_id(n) for n in range(5)])
 FRAME = pd.DataFrame({"person": range(50), "district": ["east", "west"] * 25})
@@ -51,8 +51,7 @@ def test_unauthorised_or_unexplained_reidentification_fails(workspace: Workspace
 
 
 def _release(ws: Workspace, requester: str = "hrss") -> None:
-    with ws.dp(FRAME, privacy_unit="person", dataset="income-2026", requester=requester) as q:
-        q.count(by="district", keys=["east", "west"], epsilon=0.25)
+    release_for(ws, FRAME, requester, epsilon=0.25, dataset="income-2026")
 
 
 def test_charged_releases_within_cap_pass(workspace: Workspace) -> None:

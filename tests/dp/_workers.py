@@ -13,7 +13,8 @@ def charge_until_refused(
 ) -> int:
     """Try *attempts* charges of *eps_units* as worker *worker*; return how many were accepted."""
     store = Store.open(url, schema=schema, migrate=False)
-    ledger = StoreLedger(store, AuditLog(store, origin=origin, actor=f"worker-{worker}"))
+    audit = AuditLog(store, origin=origin, actor=f"worker-{worker}")
+    ledger = StoreLedger(store, audit, requester=f"worker-{worker}")
     accepted = 0
     for i in range(attempts):
         try:

@@ -63,7 +63,9 @@ def test_parts_released_once_equal_the_pandas_query(
 ) -> None:
     """With bounds that bind no one, the same seed gives the pandas Query's result exactly."""
     big = {"max_groups": 4, "max_rows": 50}
-    q = Query(frame, privacy_unit="person", dataset="survey", ledger=_ledger(), **big)
+    q = Query(
+        frame, privacy_unit="person", dataset="survey", ledger=_ledger(), requester="analyst", **big
+    )
     plan = AggregatePlan(
         query, column, bounds=bounds, by=by, keys=keys, epsilon=1.0, delta=delta, **big
     )
@@ -74,7 +76,12 @@ def test_parts_released_once_equal_the_pandas_query(
         expected = getattr(q, query)(*args, by=by, keys=keys, epsilon=1.0, delta=delta, **extra)
     totals = [plan.bound(p, privacy_unit="person") for p in _parts(frame)]
     with pytest.warns(PredictableNoiseWarning), deterministic_noise(9):
-        got = plan.release(pickle.loads(pickle.dumps(totals)), ledger=_ledger(), dataset="survey")
+        got = plan.release(
+            pickle.loads(pickle.dumps(totals)),
+            ledger=_ledger(),
+            dataset="survey",
+            requester="analyst",
+        )
     pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(expected))
     assert got.release.model_dump(exclude={"released_at"}) == expected.release.model_dump(
         exclude={"released_at"}
@@ -106,7 +113,12 @@ def test_a_refused_charge_releases_nothing_and_spends_nothing(frame: pd.DataFram
     ledger.set("survey", epsilon=0.4)
     plan = AggregatePlan("count", epsilon=0.5)
     with pytest.raises(BudgetExceeded):
-        plan.release([plan.bound(frame, privacy_unit="person")], ledger=ledger, dataset="survey")
+        plan.release(
+            [plan.bound(frame, privacy_unit="person")],
+            ledger=ledger,
+            dataset="survey",
+            requester="analyst",
+        )
     assert ledger.get("survey").epsilon_spent == 0
 
 
@@ -137,7 +149,7 @@ def test_bound_refuses_nulls_and_totals_of_another_plan(frame: pd.DataFrame) -> 
         plan.bound(broken, privacy_unit="person")
     other = AggregatePlan("count", epsilon=1.0).bound(frame, privacy_unit="person")
     with pytest.raises(InputError, match="this plan"):
-        plan.release([other], ledger=_ledger(), dataset="survey")
+        plan.release([other], ledger=_ledger(), dataset="survey", requester="analyst")
 
 
 @pytest.mark.parametrize(
@@ -173,7 +185,7 @@ def test_empty_parts_and_no_parts_release_zeros() -> None:
     empty = plan.bound(pd.DataFrame({"person": [], "district": []}), privacy_unit="person")
     assert isinstance(empty, GroupTotals)
     assert len(empty.rows) == 0
-    result = plan.release([empty], ledger=_ledger(), dataset="survey")
+    result = plan.release([empty], ledger=_ledger(), dataset="survey", requester="analyst")
     assert list(result.index) == KEYS
 
 

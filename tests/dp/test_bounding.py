@@ -52,7 +52,13 @@ def test_one_person_with_a_million_rows_moves_a_count_by_at_most_the_bound() -> 
 
     def exact_counts(frame: pd.DataFrame) -> np.ndarray:
         q = Query(
-            frame, privacy_unit="p", dataset="d", ledger=MemoryLedger(), max_groups=2, max_rows=3
+            frame,
+            privacy_unit="p",
+            dataset="d",
+            ledger=MemoryLedger(),
+            requester="analyst",
+            max_groups=2,
+            max_rows=3,
         )
         bounded, _, groups = q._bound(["g"], None, None)
         return np.bincount(bounded.groups, minlength=len(groups))
@@ -203,7 +209,7 @@ def test_query_on_integer_units_bounds_every_person_once_across_partitions() -> 
     frame = pd.DataFrame(
         {"p": rng.integers(-50, 40_000, 200_000), "g": rng.integers(0, 12, 200_000)}
     )
-    q = Query(frame, privacy_unit="p", dataset="d", ledger=MemoryLedger())
+    q = Query(frame, privacy_unit="p", dataset="d", ledger=MemoryLedger(), requester="analyst")
     bounded, rows, _ = q._bound(["g"], pd.Index(range(10), name="g"), None)
     kept = frame.iloc[rows]
     assert kept["p"].is_unique

@@ -48,7 +48,7 @@ def test_budget_set_query_and_show(run: Run) -> None:
     )
     assert code == 0, out
     lines = out.splitlines()
-    assert lines[0] == "district,value,ci_low,ci_high"
+    assert lines[0] == "district,value,ci_low,ci_high,raw_value"
     assert [line.split(",")[0] for line in lines[1:]] == ["east", "west"]
     code, out, _ = run(
         "dp",
@@ -113,3 +113,27 @@ def test_overspending_and_bad_input_exit_2_with_one_line(run: Run) -> None:
     assert "--bounds" in err
     code, out, _ = run("budget", "show")
     assert "epsilon 0/0.1" in out
+
+
+def test_query_on_behalf_of_a_token_needs_its_purpose(run: Run) -> None:
+    """--token without --purpose is refused with one line (exit 2) before anything is charged."""
+    run("budget", "set", "people", "--epsilon", "1")
+    code, out, err = run(
+        "dp",
+        "query",
+        "people.csv",
+        "--unit",
+        "pid",
+        "--dataset",
+        "people",
+        "--count",
+        "--epsilon",
+        "0.5",
+        "--token",
+        "v4.public.not-a-token",
+    )
+    assert code == 2
+    assert out == ""
+    assert "both token= and purpose=" in err
+    code, out, _ = run("budget", "show")
+    assert "epsilon 0/1" in out

@@ -108,10 +108,11 @@ def test_store_ledger_refusal_leaves_no_trace(workspace: Workspace) -> None:
     """A refused charge writes neither spending nor an audit event; an unknown dataset fails closed."""
     workspace.budgets.set("d", epsilon=0.1)
     size = workspace.audit.size()
+    me = workspace.department
     with pytest.raises(BudgetExceeded):
-        workspace.budgets.charge("d", "someone", epsilon_units(0.2), 0, {"q": 1})
+        workspace.budgets.charge("d", me, epsilon_units(0.2), 0, {"q": 1})
     with pytest.raises(BudgetExceeded, match="no privacy budget"):
-        workspace.budgets.charge("unknown", "someone", 1, 0, {})
+        workspace.budgets.charge("unknown", me, 1, 0, {})
     assert workspace.audit.size() == size
     assert workspace.budgets.get("d").epsilon_spent == 0
 
@@ -121,10 +122,13 @@ def test_store_ledger_requester_caps_and_show(workspace: Workspace) -> None:
     budgets = workspace.budgets
     budgets.set("d", epsilon=1.0, delta=1e-5)
     budgets.set("d", epsilon=0.2, requester="analyst-1")
-    budgets.charge("d", "analyst-1", epsilon_units(0.2), 0, {})
+    first, second = (
+        StoreLedger(workspace.store, workspace.audit, requester=f"analyst-{i}") for i in (1, 2)
+    )
+    first.charge("d", "analyst-1", epsilon_units(0.2), 0, {})
     with pytest.raises(BudgetExceeded):
-        budgets.charge("d", "analyst-1", 1, 0, {})
-    budgets.charge("d", "analyst-2", epsilon_units(0.3), delta_units(1e-6), {})
+        first.charge("d", "analyst-1", 1, 0, {})
+    second.charge("d", "analyst-2", epsilon_units(0.3), delta_units(1e-6), {})
     report = budgets.show()
     assert [(s.dataset, s.requester) for s in report] == [("d", "*"), ("d", "analyst-1")]
     assert report[0].epsilon_spent == 0.5

@@ -38,7 +38,13 @@ def ledger() -> MemoryLedger:
 def q(frame: pd.DataFrame, ledger: MemoryLedger) -> Query:
     """A query over the frame with up to 2 groups and 3 rows per group per person."""
     return Query(
-        frame, privacy_unit="person", dataset="survey", ledger=ledger, max_groups=2, max_rows=3
+        frame,
+        privacy_unit="person",
+        dataset="survey",
+        ledger=ledger,
+        requester="analyst",
+        max_groups=2,
+        max_rows=3,
     )
 
 
@@ -48,7 +54,7 @@ def test_count_by_public_keys_returns_every_key_with_intervals(
     """A count by public keys has one row per key (absent keys too), value inside its interval."""
     result = q.count(by="district", keys=["east", "north", "south", "west", "nowhere"], epsilon=1.0)
     assert isinstance(result, DPResult)
-    assert list(result.columns) == ["value", "ci_low", "ci_high"]
+    assert list(result.columns) == ["value", "ci_low", "ci_high", "raw_value"]
     assert list(result.index) == ["east", "north", "south", "west", "nowhere"]
     assert (result.ci_low <= result.value).all()
     assert (result.value <= result.ci_high).all()
@@ -63,7 +69,13 @@ def test_counts_are_close_to_the_bounded_truth(frame: pd.DataFrame) -> None:
     ledger = MemoryLedger()
     ledger.set("survey", epsilon=10.0)
     big = Query(
-        frame, privacy_unit="person", dataset="survey", ledger=ledger, max_groups=4, max_rows=20
+        frame,
+        privacy_unit="person",
+        dataset="survey",
+        ledger=ledger,
+        requester="analyst",
+        max_groups=4,
+        max_rows=20,
     )
     truth = frame.groupby("district").size()
     with deterministic_noise(21):
@@ -78,7 +90,7 @@ def test_partition_selection_hides_rare_groups(frame: pd.DataFrame, ledger: Memo
     rare = pd.concat(
         [frame, pd.DataFrame({"person": ["solo"], "district": ["secret"], "income": [1.0]})]
     )
-    q = Query(rare, privacy_unit="person", dataset="survey", ledger=ledger)
+    q = Query(rare, privacy_unit="person", dataset="survey", ledger=ledger, requester="analyst")
     with deterministic_noise(22):
         result = q.count(by="district", epsilon=1.0, delta=1e-6)
     assert "secret" not in result.index
@@ -112,7 +124,14 @@ def test_mean_interval_covers_the_bounded_mean(frame: pd.DataFrame) -> None:
     """The mean's interval holds the exact mean of the bounded rows at a fixed seed."""
     ledger = MemoryLedger()
     ledger.set("survey", epsilon=10.0)
-    q = Query(frame, privacy_unit="person", dataset="survey", ledger=ledger, max_rows=50)
+    q = Query(
+        frame,
+        privacy_unit="person",
+        dataset="survey",
+        ledger=ledger,
+        requester="analyst",
+        max_rows=50,
+    )
     with deterministic_noise(4):
         mean = q.mean("income", bounds=(0, 1000), epsilon=1.0)
     exact = frame.income.mean()
@@ -141,11 +160,47 @@ def test_preview_charges_nothing_and_matches_the_release(q: Query, ledger: Memor
     )
 
 
+def test_each_component_states_its_guarantee(q: Query) -> None:
+    """Counts and sums are pure epsilon-DP from the exact sampler, partition selection is
+    (epsilon, delta)-DP, and quantiles say they are approximate (floating point)."""
+    count = q.count(by="district", keys=["east"], epsilon=1.0)
+    assert count.release.components[0].guarantee.startswith("pure epsilon-DP: exact")
+    assert count.attrs["govshare.dp"]["components"][0]["guarantee"].startswith("pure")
+    with deterministic_noise(25):
+        selected = q.count(by="district", epsilon=1.0, delta=1e-6)
+    guarantees = {c.name: c.guarantee for c in selected.release.components}
+    assert guarantees["partition_selection"].startswith("(epsilon, delta)-DP: exact")
+    assert guarantees["count"].startswith("pure epsilon-DP")
+    mean = q.mean("income", bounds=(0, 1000), epsilon=1.0)
+    assert all(c.guarantee.startswith("pure") for c in mean.release.components)
+    median = q.median("income", bounds=(0, 1000), epsilon=1.0)
+    assert median.release.components[0].guarantee.startswith("approximate: ")
+
+
+def test_a_scale_beyond_the_exact_samplers_limits_is_an_input_error(
+    frame: pd.DataFrame, ledger: MemoryLedger
+) -> None:
+    """A noise scale whose exact fraction needs more than 56 bits is refused before any charge."""
+    q = Query(
+        frame,
+        privacy_unit="person",
+        dataset="survey",
+        ledger=ledger,
+        requester="analyst",
+        max_rows=10**7,
+    )
+    with pytest.raises(InputError, match=r"2\*\*56"):
+        q.preview("sum", "income", bounds=(0, 1e6), epsilon=1e-6)
+    with pytest.raises(InputError, match=r"2\*\*56"):
+        q.sum("income", bounds=(0, 1e6), epsilon=1e-6)
+    assert ledger.get("survey").epsilon_spent == 0
+
+
 def test_budget_exceeded_releases_and_charges_nothing(frame: pd.DataFrame) -> None:
     """A query over the cap raises BudgetExceeded and leaves the spent amount unchanged."""
     ledger = MemoryLedger()
     ledger.set("survey", epsilon=1.0)
-    q = Query(frame, privacy_unit="person", dataset="survey", ledger=ledger)
+    q = Query(frame, privacy_unit="person", dataset="survey", ledger=ledger, requester="analyst")
     q.count(epsilon=0.7)
     with pytest.raises(BudgetExceeded, match="nothing was charged"):
         q.count(epsilon=0.4)
@@ -156,7 +211,9 @@ def test_budget_exceeded_releases_and_charges_nothing(frame: pd.DataFrame) -> No
 
 def test_a_dataset_without_a_budget_is_refused(frame: pd.DataFrame) -> None:
     """Querying a dataset with no cap fails closed and names the call that sets one."""
-    q = Query(frame, privacy_unit="person", dataset="other", ledger=MemoryLedger())
+    q = Query(
+        frame, privacy_unit="person", dataset="other", ledger=MemoryLedger(), requester="analyst"
+    )
     with pytest.raises(BudgetExceeded, match=r"set\("):
         q.count(epsilon=1.0)
 
@@ -203,7 +260,13 @@ def test_bad_values_raise_input_error_and_charge_nothing(
     frame: pd.DataFrame, ledger: MemoryLedger, frame_change: object, message: str
 ) -> None:
     """NaN or infinite values and null group keys are refused; nothing is charged."""
-    q = Query(frame_change(frame), privacy_unit="person", dataset="survey", ledger=ledger)  # type: ignore[operator]
+    q = Query(
+        frame_change(frame),
+        privacy_unit="person",
+        dataset="survey",
+        ledger=ledger,
+        requester="analyst",
+    )  # type: ignore[operator]
     with pytest.raises(InputError, match=message):
         q.mean("income", bounds=(0, 1000), by="district", keys=["east"], epsilon=1.0)
     assert ledger.get("survey").epsilon_spent == 0
@@ -212,23 +275,38 @@ def test_bad_values_raise_input_error_and_charge_nothing(
 def test_bad_frames_and_units_are_refused(frame: pd.DataFrame, ledger: MemoryLedger) -> None:
     """An empty frame, a missing or null privacy unit and bad bounds on rows are typed errors."""
     with pytest.raises(InputError, match="empty"):
-        Query(frame.iloc[:0], privacy_unit="person", dataset="survey", ledger=ledger)
+        Query(
+            frame.iloc[:0],
+            privacy_unit="person",
+            dataset="survey",
+            ledger=ledger,
+            requester="analyst",
+        )
     with pytest.raises(InputError, match="privacy unit"):
-        Query(frame, privacy_unit="nobody", dataset="survey", ledger=ledger)
+        Query(frame, privacy_unit="nobody", dataset="survey", ledger=ledger, requester="analyst")
     with pytest.raises(InputError, match="privacy_unit"):
-        Query(frame, privacy_unit="", dataset="survey", ledger=ledger)
+        Query(frame, privacy_unit="", dataset="survey", ledger=ledger, requester="analyst")
     nulls = frame.assign(person=frame.person.where(frame.index != 0, None))
     with pytest.raises(InputError, match="nulls"):
-        Query(nulls, privacy_unit="person", dataset="survey", ledger=ledger)
+        Query(nulls, privacy_unit="person", dataset="survey", ledger=ledger, requester="analyst")
     with pytest.raises(InputError, match="max_rows"):
-        Query(frame, privacy_unit="person", dataset="survey", ledger=ledger, max_rows=0)
+        Query(
+            frame,
+            privacy_unit="person",
+            dataset="survey",
+            ledger=ledger,
+            requester="analyst",
+            max_rows=0,
+        )
     with pytest.raises(InputError, match="dataset"):
-        Query(frame, privacy_unit="person", dataset="bad name!", ledger=ledger)
+        Query(frame, privacy_unit="person", dataset="bad name!", ledger=ledger, requester="analyst")
 
 
 def test_accessor_builds_a_query(frame: pd.DataFrame, ledger: MemoryLedger) -> None:
     """df.govshare.dp(...) is a Query over the frame."""
-    q = frame.govshare.dp(privacy_unit="person", dataset="survey", ledger=ledger, max_rows=2)
+    q = frame.govshare.dp(
+        privacy_unit="person", dataset="survey", ledger=ledger, requester="analyst", max_rows=2
+    )
     assert isinstance(q, Query)
     assert q.max_rows == 2
     assert len(q.count(epsilon=1.0)) == 1
@@ -242,6 +320,7 @@ def test_html_reprs_show_metadata_and_a_budget_bar(q: Query, ledger: MemoryLedge
     assert html is not None
     assert "epsilon 1" in html
     assert "discrete-laplace" in html
+    assert "(pure epsilon-DP)" in html
     budget_html = ledger._repr_html_()
     assert "<svg" in budget_html
     assert "survey" in budget_html
@@ -250,7 +329,7 @@ def test_html_reprs_show_metadata_and_a_budget_bar(q: Query, ledger: MemoryLedge
 def test_multi_column_groups(frame: pd.DataFrame, ledger: MemoryLedger) -> None:
     """Grouping by two columns with tuple keys gives a two-level index."""
     framed = frame.assign(band=np.where(frame.income > 500, "high", "low"))
-    q = Query(framed, privacy_unit="person", dataset="survey", ledger=ledger)
+    q = Query(framed, privacy_unit="person", dataset="survey", ledger=ledger, requester="analyst")
     result = q.count(by=["district", "band"], keys=[("east", "high"), ("east", "low")], epsilon=1.0)
     assert list(result.index.names) == ["district", "band"]
     with deterministic_noise(24):
@@ -264,7 +343,13 @@ def test_count_intervals_cover_at_their_stated_rate(frame: pd.DataFrame) -> None
     ledger = MemoryLedger()
     ledger.set("survey", epsilon=10_000.0)
     q = Query(
-        frame, privacy_unit="person", dataset="survey", ledger=ledger, max_groups=4, max_rows=100
+        frame,
+        privacy_unit="person",
+        dataset="survey",
+        ledger=ledger,
+        requester="analyst",
+        max_groups=4,
+        max_rows=100,
     )
     truth = frame.groupby("district").size()
     keys = list(truth.index)

@@ -276,3 +276,26 @@ def test_data_sharing_agreement_record(pair: Pair) -> None:
     assert data["terms"]["case_ref"] == CASE
     assert record.categories == ("identity", "income")
     assert record.id == agreement
+
+
+def test_dp_release_under_an_agreement_charges_the_requester_and_names_the_agreement(
+    pair: Pair,
+) -> None:
+    """ws.dp(token=…) with an agreement-bound token charges the requesting department, the
+    release names the agreement and its principal, and a suspended agreement opens no query."""
+    import pandas as pd
+
+    agreement = pair.agreement()
+    provider = pair.provider
+    provider.budgets.set("income", epsilon=1.0)
+    provider.budgets.set("income", epsilon=0.5, requester="hrss")
+    frame = pd.DataFrame({"pid": range(40), "district": ["east", "west"] * 20})
+    token = _token(pair, agreement, max_uses=5)
+    q = provider.dp(frame, privacy_unit="pid", dataset="income", token=token, purpose=PURPOSE)
+    result = q.count(by="district", keys=["east", "west"], epsilon=0.5)
+    assert result.release.requester == "hrss"
+    assert f"under agreement {agreement} (principal {PRINCIPAL})" in result.release.requester_basis
+    assert provider.budgets.get("income", requester="hrss").epsilon_spent == 0.5
+    provider.agreements.suspend(agreement, reason="数据核查期间暂停")
+    with pytest.raises(AgreementInactive):
+        provider.dp(frame, privacy_unit="pid", dataset="income", token=token, purpose=PURPOSE)

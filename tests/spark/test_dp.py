@@ -47,7 +47,9 @@ def test_releases_equal_the_pandas_query_at_the_same_seed(
     """Count by public keys, count with partition selection, sum and mean, from one Spark job,
     equal the pandas Query's releases exactly when the bounds bind no one."""
     big = {"max_groups": 4, "max_rows": 50}
-    q = Query(frame, privacy_unit="person", dataset="survey", ledger=_ledger(), **big)
+    q = Query(
+        frame, privacy_unit="person", dataset="survey", ledger=_ledger(), requester="analyst", **big
+    )
     for by, keys, delta in (("district", KEYS, 0.0), ("district", None, 1e-6), (None, None, 0.0)):
         q.count(by=by, keys=keys, epsilon=1.0, delta=delta)  # bound now: the seed is for noise
     with deterministic_noise(31):
@@ -58,7 +60,12 @@ def test_releases_equal_the_pandas_query_at_the_same_seed(
             q.mean("income", bounds=(-10, 900), epsilon=1.0),
         ]
     sq = gsp.SparkQuery(
-        to_spark(spark, frame), privacy_unit="person", dataset="survey", ledger=_ledger(), **big
+        to_spark(spark, frame),
+        privacy_unit="person",
+        dataset="survey",
+        ledger=_ledger(),
+        requester="analyst",
+        **big,
     )
     with deterministic_noise(31):
         got = sq.release(
@@ -116,6 +123,7 @@ def test_one_heavy_person_moves_each_count_by_at_most_the_bound(spark: SparkSess
             privacy_unit="person",
             dataset="survey",
             ledger=_ledger(),
+            requester="analyst",
             max_groups=2,
             max_rows=3,
         )
@@ -134,7 +142,9 @@ def test_groups_selected_privately_hide_a_rare_group(
     """Without keys, a district held by one person is not released; the common ones are."""
     rare = pd.DataFrame({"person": ["solo"], "district": ["secret"], "income": [1.0]})
     sdf = to_spark(spark, pd.concat([frame, rare], ignore_index=True))
-    sq = gsp.SparkQuery(sdf, privacy_unit="person", dataset="survey", ledger=_ledger())
+    sq = gsp.SparkQuery(
+        sdf, privacy_unit="person", dataset="survey", ledger=_ledger(), requester="analyst"
+    )
     result = sq.count(by="district", epsilon=1.0, delta=1e-6)
     assert set(result.index) == set(KEYS[:4])
     assert [c.name for c in result.release.components] == ["partition_selection", "count"]
@@ -151,7 +161,11 @@ def test_bad_data_or_budget_is_refused_and_nothing_is_charged(
 
     def query(data: pd.DataFrame) -> gsp.SparkQuery:
         return gsp.SparkQuery(
-            to_spark(spark, data), privacy_unit="person", dataset="survey", ledger=ledger
+            to_spark(spark, data),
+            privacy_unit="person",
+            dataset="survey",
+            ledger=ledger,
+            requester="analyst",
         )
 
     with pytest.raises(InputError, match="nulls"):
@@ -175,11 +189,15 @@ def test_released_noise_follows_the_discrete_laplace_law(spark: SparkSession) ->
     keys = [f"g{i}" for i in range(n)]
     data = pd.DataFrame({"person": np.arange(2 * n), "district": keys * 2})
     sq = gsp.SparkQuery(
-        to_spark(spark, data), privacy_unit="person", dataset="survey", ledger=_ledger()
+        to_spark(spark, data),
+        privacy_unit="person",
+        dataset="survey",
+        ledger=_ledger(),
+        requester="analyst",
     )
     with deterministic_noise(77):
         result = sq.count(by="district", keys=keys, epsilon=1.0)
-    noise = (result["value"] - 2).to_numpy().astype(np.int64)
+    noise = (result["raw_value"] - 2).to_numpy().astype(np.int64)  # value is clamped at 0
     alpha = math.exp(-1.0)
     support = np.arange(-4, 5)
     pmf = (1 - alpha) / (1 + alpha) * alpha ** np.abs(support)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from govshare import Workspace
-from govshare.dp import Query
+from govshare.dp import Query, StoreLedger
 from govshare.exceptions import BudgetExceeded, GovShareError, TokenReplayed
 from tests.consent.conftest import resident_id
 from tests.tokens.conftest import PURPOSE
@@ -90,10 +90,11 @@ def test_refused_charge_leaves_nothing_when_the_caller_goes_on(workspace: Worksp
     budgets = workspace.budgets
     budgets.set("income", epsilon=1.0)
     budgets.set("income", epsilon=0.1, requester="analyst")
+    analyst = StoreLedger(workspace.store, workspace.audit, requester="analyst")
     with workspace.transaction() as tx:
         with pytest.raises(BudgetExceeded):
             # The dataset-wide cap has room, the analyst's does not: neither may be charged.
-            budgets.charge("income", "analyst", 200_000, 0, {"q": 1}, conn=tx)
+            analyst.charge("income", "analyst", 200_000, 0, {"q": 1}, conn=tx)
         workspace.audit.record("caller.went-on", {}, conn=tx)
     assert budgets.get("income").epsilon_spent == 0.0
     assert budgets.get("income", requester="analyst").epsilon_spent == 0.0
@@ -131,6 +132,12 @@ def test_dp_query_charges_through_the_ledger(workspace: Workspace) -> None:
     """A query's release still charges the store ledger in its own transaction by default."""
     workspace.budgets.set("d", epsilon=1.0)
     frame = pd.DataFrame({"person": [f"p{i}" for i in range(20)], "x": range(20)})
-    q = Query(frame, privacy_unit="person", dataset="d", ledger=workspace.budgets)
+    q = Query(
+        frame,
+        privacy_unit="person",
+        dataset="d",
+        ledger=workspace.budgets,
+        requester=workspace.department,
+    )
     q.count(epsilon=0.5)
     assert workspace.budgets.get("d").epsilon_spent == 0.5

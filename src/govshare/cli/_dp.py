@@ -40,7 +40,13 @@ def dp() -> None:
 @click.option(
     "--max-rows", type=int, default=1, show_default=True, help="Rows per person per group."
 )
-@click.option("--requester", help="Who is charged (default: this department).")
+@click.option(
+    "--token",
+    metavar="TOKEN",
+    help="Release on behalf of this token's subject, once verified (with --purpose); "
+    "without it the release is charged to this department.",
+)
+@click.option("--purpose", help="The purpose the token must grant (with --token).")
 def query(
     url: str,
     file: Path,
@@ -56,11 +62,14 @@ def query(
     delta: float,
     max_groups: int,
     max_rows: int,
-    requester: str | None,
+    token: str | None,
+    purpose: str | None,
 ) -> None:
-    """Release one statistic of a CSV or Parquet FILE as CSV (value, ci_low, ci_high).
+    """Release one statistic of a CSV or Parquet FILE as CSV (value, ci_low, ci_high, …).
 
     The release is charged to the ledger before it is printed; a refused charge prints nothing.
+    It is charged to this department, or with --token and --purpose to the subject of that
+    token once verified.
     """
     chosen = [
         name for name, on in (("count", count), ("sum", sum_column), ("mean", mean_column)) if on
@@ -76,9 +85,10 @@ def query(
             frame,
             privacy_unit=unit,
             dataset=dataset,
-            requester=requester,
             max_groups=max_groups,
             max_rows=max_rows,
+            token=token,
+            purpose=purpose,
         )
         group_by = list(by) or None
         if count:

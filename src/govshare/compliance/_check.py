@@ -242,9 +242,8 @@ def _budget_use(ctx: Context) -> tuple[BudgetPoint, ...]:
     points = []
     for record in ctx.events(dp_rules.RELEASED, whole_log=True):
         dataset = str(record.event.data.get("dataset"))
-        epsilon = record.event.data.get("epsilon")
-        if isinstance(epsilon, int | float) and not isinstance(epsilon, bool):
-            spent[dataset] += float(epsilon)
+        units = dp_rules.amount(record.event.data, "epsilon", dp_rules.EPSILON_UNIT, charge=True)
+        spent[dataset] += float(units * dp_rules.EPSILON_UNIT)
         if ctx.in_period(record.event.time):
             points.append(
                 BudgetPoint(time=record.event.time, dataset=dataset, epsilon=spent[dataset])

@@ -1,8 +1,9 @@
 """Differentially private aggregates over DataFrames, paid for from a persistent budget ledger.
 
 Declare the column that identifies a person (the privacy unit); every query bounds each person's
-contribution, clips values to declared bounds, adds float-safe noise (discrete Laplace, or the
-exponential mechanism for quantiles) and charges its epsilon/delta to a ledger *before* returning::
+contribution, clips values to declared bounds, adds noise (exact discrete Laplace, or the
+floating-point exponential mechanism for quantiles) and charges its epsilon/delta to a ledger
+*before* returning::
 
     from govshare.dp import MemoryLedger, Query
 

@@ -205,7 +205,7 @@ class AggregatePlan:
         *,
         ledger: Ledger,
         dataset: str,
-        requester: str = "local",
+        requester: str,
         clock: Clock | None = None,
     ) -> DPResult:
         """Release the statistic of the persons behind *totals* (from disjoint sets of persons).
@@ -219,9 +219,9 @@ class AggregatePlan:
             BudgetExceeded: the ledger refuses the charge (nothing is released or charged).
         """
         check_name(dataset, "dataset")
-        check_name(requester, "requester")
         if not isinstance(ledger, Ledger):
             raise InputError("ledger must be a Ledger (ws.budgets or MemoryLedger())")
+        requester = ledger.check_requester(requester)
         index, persons, summed = self._combine(totals)
         released = select_groups(self._plan, persons)
         table = interval_stats(self.query, self._plan, summed, released)

@@ -43,9 +43,12 @@ def release_html(release: Release, table: str) -> str:
     """The result table under a one-line caption of its release metadata."""
     bounds = f", bounds {release.bounds}" if release.bounds else ""
     mechanisms = ", ".join(sorted({c.mechanism for c in release.components}))
+    guarantees = "; ".join(sorted({c.guarantee.split(":")[0] for c in release.components}))
     caption = (
         f"DP {escape(release.query)}{' of ' + escape(release.column) if release.column else ''} "
         f"— epsilon {release.epsilon:g}, delta {release.delta:g}, {escape(mechanisms)}"
-        f"{escape(bounds)}; {release.confidence:.0%} intervals cover the noise only"
+        f"{escape(bounds)} ({escape(guarantees)}); "
+        f"{release.confidence:.0%} intervals cover the noise only"
     )
-    return f"<div><p><small>{caption}</small></p>{table}</div>"
+    note = f"<p><strong>{escape(release.note)}</strong></p>" if release.note else ""
+    return f"<div><p><small>{caption}</small></p>{note}{table}</div>"

@@ -21,7 +21,14 @@ from govshare._clock import Clock, SystemClock, utc_iso
 from govshare.audit import AuditLog
 from govshare.dp._models import BudgetStatus
 from govshare.dp._tables import ALL_REQUESTERS, dp_budgets
-from govshare.dp._units import DELTA_UNIT, EPSILON_UNIT, delta_units, epsilon_units
+from govshare.dp._units import (
+    DELTA_UNIT,
+    EPSILON_UNIT,
+    delta_text,
+    delta_units,
+    epsilon_text,
+    epsilon_units,
+)
 from govshare.exceptions import BudgetExceeded, InputError
 from govshare.storage import Store
 from govshare.types import check_dataset
@@ -66,8 +73,35 @@ class Ledger(ABC):
     """Where budgets live and releases are charged. See :class:`MemoryLedger` and :class:`StoreLedger`.
 
     A requester-specific cap (``requester="analyst-7"``) applies on top of the dataset-wide cap; a
-    release charges every cap that applies, or none.
+    release charges every cap that applies, or none. Who a release is charged to is not the
+    releaser's choice wherever it matters: a store ledger charges only the requester it is bound
+    to (``ws.budgets``: the workspace's department).
     """
+
+    @property
+    def requester(self) -> str | None:
+        """The one requester this ledger charges, or None if it takes the caller's (memory only)."""
+        return None
+
+    @property
+    def basis(self) -> str:
+        """How the requester was established (shown in every release and its audit event)."""
+        return "declared by the caller (in-memory ledger)"
+
+    def check_requester(self, requester: str) -> str:
+        """*requester*, if this ledger may charge it.
+
+        Raises:
+            InputError: a malformed name, or not the requester this ledger is bound to.
+        """
+        check_name(requester, "requester")
+        bound = self.requester
+        if bound is not None and requester != bound:
+            raise InputError(
+                f"this ledger charges {bound!r} ({self.basis}), not {requester!r}: who is charged "
+                "comes from the workspace or a verified token, e.g. ws.dp(…, token=…, purpose=…)"
+            )
+        return requester
 
     def set(
         self, dataset: str, *, epsilon: float, delta: float = 0.0, requester: str | None = None
@@ -124,6 +158,7 @@ class Ledger(ABC):
         caller's transaction, so it commits or rolls back with the caller's other work.
 
         Raises:
+            InputError: *requester* is not one this ledger may charge (:meth:`check_requester`).
             BudgetExceeded: no cap is set, or one would be exceeded; nothing was charged.
         """
 
@@ -188,6 +223,7 @@ class MemoryLedger(Ledger):
     ) -> None:
         """As :meth:`Ledger.charge`; memory is not transactional, so a charge made inside a
         transaction that later rolls back stays spent (the safe direction)."""
+        self.check_requester(requester)
         with self._lock:
             keys = [k for k in ((dataset, ALL_REQUESTERS), (dataset, requester)) if k in self._rows]
             if not keys:
@@ -209,13 +245,47 @@ class StoreLedger(Ledger):
     the log was paid for and every payment has its log entry.
     """
 
-    def __init__(self, store: Store, audit: AuditLog, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        audit: AuditLog,
+        clock: Clock | None = None,
+        *,
+        requester: str | None = None,
+        basis: str = "bound by the holder of the store",
+    ) -> None:
         self._store = store
         self._audit = audit
         self._clock = clock or SystemClock()
+        self._requester = None if requester is None else check_name(requester, "requester")
+        self._basis = basis
 
     def __repr__(self) -> str:
-        return f"StoreLedger({self._store!r})"
+        return f"StoreLedger({self._store!r}, requester={self._requester!r})"
+
+    @property
+    def requester(self) -> str | None:
+        """The requester every charge of this ledger goes to (None: it charges no one)."""
+        return self._requester
+
+    @property
+    def basis(self) -> str:
+        """How the requester was established: ``"workspace department"``, ``"verified token …"``."""
+        return self._basis
+
+    def check_requester(self, requester: str) -> str:
+        """*requester*, if it is the one this ledger is bound to.
+
+        Raises:
+            InputError: the ledger is bound to no requester (read and set caps only), or to
+                another one.
+        """
+        if self._requester is None:
+            raise InputError(
+                "this StoreLedger is bound to no requester, so it charges no one: use ws.budgets "
+                "(the workspace's department) or ws.dp(…, token=…, purpose=…)"
+            )
+        return super().check_requester(requester)
 
     def _set(self, dataset: str, requester: str, eps: int, delta: int) -> BudgetStatus:
         now = utc_iso(self._clock.now())
@@ -239,11 +309,13 @@ class StoreLedger(Ledger):
                     )
                 )
             status = _read(conn, where)[0]
-            data = {
+            data = {  # exact: decimal strings and the ledger's integer units
                 "dataset": dataset,
                 "requester": requester,
-                "epsilon_cap": status.epsilon_cap,
-                "delta_cap": status.delta_cap,
+                "epsilon_cap": epsilon_text(eps),
+                "epsilon_cap_units": eps,
+                "delta_cap": delta_text(delta),
+                "delta_cap_units": delta,
             }
             self._audit.record("dp.budget.set", data, conn=conn)
         return status
@@ -263,6 +335,7 @@ class StoreLedger(Ledger):
         *,
         conn: Connection | None = None,
     ) -> None:
+        self.check_requester(requester)
         if conn is not None:
             # A savepoint, so a refused charge leaves nothing even if the caller carries on.
             with conn.begin_nested():

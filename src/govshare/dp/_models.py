@@ -66,23 +66,33 @@ class Component(Record):
     """One noisy quantity inside a query (a query such as ``mean`` adds noise to several).
 
     Attributes:
-        name: ``"count"``, ``"sum"``, ``"sum_of_squares"``, ``"partition_selection"``, ``"quantile"``.
+        name: ``"count"``, ``"sum"``, ``"sum_of_squares"``, ``"partition_selection"``,
+            ``"quantile"``.
         mechanism: ``"discrete-laplace"`` or ``"exponential"``.
-        epsilon: the share of the query's epsilon spent here.
+        epsilon: the share of the query's epsilon spent here (as a float, for reading).
+        epsilon_exact: that share exactly: a decimal string, or ``"p/q"`` when it has no finite
+            decimal (a third of 0.1 is ``"1/30"``).
         sensitivity: L1 sensitivity in the quantity's units, after contribution bounding.
         scale: noise scale (``sensitivity / epsilon``) in the quantity's units; 0 for exponential.
+        scale_exact: the scale the sampler used, exactly (None for exponential).
         half_width: the 95% interval half-width of the noise in the quantity's units (None where
             it depends on the data, as for quantiles).
         threshold: for partition selection, the noisy person count a group must reach.
+        guarantee: what this component's noise guarantees, exactly: ``"pure epsilon-DP: exact
+            discrete Laplace sampler …"``, ``"(epsilon, delta)-DP: …"`` for partition selection,
+            or ``"approximate: …"`` where a floating-point mechanism is used (quantiles).
     """
 
     name: str
     mechanism: str
     epsilon: float
+    epsilon_exact: str
     sensitivity: float
     scale: float
+    scale_exact: str | None = None
     half_width: float | None = None
     threshold: int | None = None
+    guarantee: str
 
 
 class Preview(Record):
@@ -92,8 +102,11 @@ class Preview(Record):
         query: ``count``, ``sum``, ``mean``, ``variance``, ``quantile`` or ``histogram``.
         column: the value column (None for counts).
         by: the grouping columns.
-        epsilon / delta: what the release will charge.
-        bounds: the declared clipping bounds, if any.
+        epsilon / delta: what the release will charge (as floats, for reading).
+        epsilon_units / delta_units: exactly what the ledger charges, in its integer units
+            (epsilon in 1e-6, delta in 1e-15).
+        bounds: the declared clipping bounds, if any: every value is clipped into this interval
+            before it counts (results carry it as ``clip_low`` / ``clip_high``).
         max_groups / max_rows: the contribution bounds.
         components: each noisy quantity with its mechanism, scale and 95% half-width.
         public_keys: whether the group keys were given (else DP partition selection runs).
@@ -104,6 +117,8 @@ class Preview(Record):
     by: list[str]
     epsilon: float
     delta: float
+    epsilon_units: int
+    delta_units: int
     bounds: tuple[float, float] | None
     max_groups: int
     max_rows: int
@@ -116,14 +131,20 @@ class Release(Preview):
 
     Attributes:
         dataset: the dataset whose budget paid for it.
-        requester: the analyst or department charged.
+        requester: the department charged.
+        requester_basis: how that requester was established: ``"workspace department"``,
+            ``"verified token <jti>"``, or ``"declared by the caller (in-memory ledger)"``.
         groups: how many groups were released.
         confidence: the level of ``ci_low`` / ``ci_high`` (0.95).
         released_at: ISO 8601 UTC time.
+        note: what a reader must know that the table cannot show, e.g. that partition selection
+            released no group (the budget was still charged); None otherwise.
     """
 
     dataset: str
     requester: str
+    requester_basis: str
     groups: int
     confidence: float
     released_at: str
+    note: str | None = None

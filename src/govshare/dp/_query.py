@@ -35,22 +35,26 @@ class Query:
     random with a CSPRNG), and values are clipped to the declared bounds; the noise is calibrated to
     what one person can then change (add/remove-one-person differential privacy).
 
-    Use it as ``with ws.dp(df, privacy_unit=…, dataset=…) as q:`` or build one with a
-    :class:`MemoryLedger` in a notebook. The caller's frame is never modified.
+    Use it as ``with ws.dp(df, privacy_unit=…, dataset=…) as q:`` (charged to the workspace's
+    department, or to a verified token's subject) or build one with a :class:`MemoryLedger` in a
+    notebook. The caller's frame is never modified.
 
     Args:
         data: the rows (one or more per person).
         privacy_unit: the column identifying a person (usually a pseudonym).
         dataset: the budget this query pays from.
         ledger: where the budget lives.
-        requester: who is charged (an analyst or department id).
+        requester: who is charged, stated explicitly (there is no default). A store ledger is
+            bound to one requester (``ws.budgets``: the workspace's department) and refuses any
+            other; a :class:`MemoryLedger` charges the name given.
         max_groups: at most this many groups per person (for ``by=`` queries).
         max_rows: at most this many rows per person in each group.
         clock: time source for release metadata.
 
     Raises:
         InputError: *data* is not a non-empty DataFrame, the unit column is missing or has nulls,
-            the bounds are not positive integers, or a name is malformed.
+            the bounds are not positive integers, a name is malformed, or *ledger* may not
+            charge *requester*.
     """
 
     def __init__(
@@ -60,7 +64,7 @@ class Query:
         privacy_unit: str,
         dataset: str,
         ledger: Ledger,
-        requester: str = "local",
+        requester: str,
         max_groups: int = 1,
         max_rows: int = 1,
         clock: Clock | None = None,
@@ -80,7 +84,7 @@ class Query:
         self._units = encode_unit(data, privacy_unit)
         self.privacy_unit = privacy_unit
         self.dataset = check_name(dataset, "dataset")
-        self.requester = check_name(requester, "requester")
+        self.requester = ledger.check_requester(requester)
         self.max_groups = max_groups
         self.max_rows = max_rows
         self._ledger = ledger
@@ -89,8 +93,9 @@ class Query:
 
     def __repr__(self) -> str:
         return (
-            f"Query(dataset={self.dataset!r}, privacy_unit={self.privacy_unit!r}, "
-            f"rows={len(self._frame)}, max_groups={self.max_groups}, max_rows={self.max_rows})"
+            f"Query(dataset={self.dataset!r}, requester={self.requester!r}, "
+            f"privacy_unit={self.privacy_unit!r}, rows={len(self._frame)}, "
+            f"max_groups={self.max_groups}, max_rows={self.max_rows})"
         )
 
     def __enter__(self) -> Query:
@@ -383,7 +388,8 @@ class Query:
             for g in released
         ]
         nan = np.full(len(released), math.nan)
-        return pd.DataFrame({"value": out, "ci_low": nan, "ci_high": nan})
+        frame = pd.DataFrame({"value": np.asarray(out, dtype=np.float64), "ci_low": nan})
+        return frame.assign(ci_high=nan, clip_low=lower, clip_high=upper)
 
 
 def _as_tuple(key: Any) -> tuple[Any, ...]:

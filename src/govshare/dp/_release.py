@@ -17,10 +17,12 @@ from numpy.typing import NDArray
 
 from govshare._clock import Clock, utc_iso
 from govshare.dp._ledger import Ledger
-from govshare.dp._mechanisms import CONFIDENCE, discrete_laplace
+from govshare.dp._mechanisms import CONFIDENCE
 from govshare.dp._models import Release
 from govshare.dp._plan import QUERIES, Plan, check_bounds, make_plan
 from govshare.dp._result import DPResult
+from govshare.dp._sampler import add_discrete_laplace
+from govshare.dp._units import delta_text, epsilon_text
 from govshare.exceptions import InputError
 
 __all__ = ["group_columns", "plan_query", "publish", "release_event", "select_groups"]
@@ -89,9 +91,11 @@ def select_groups(plan: Plan, persons_per_group: NDArray[np.int64]) -> NDArray[n
     selection = plan.components.get("partition_selection")
     if selection is None:
         return np.arange(n_groups)
-    noise = discrete_laplace(n_groups, selection.scale)
     assert selection.threshold is not None
-    return np.flatnonzero(persons_per_group + noise >= selection.threshold)
+    noisy = add_discrete_laplace(
+        np.asarray(persons_per_group, dtype=np.int64), plan.scales["partition_selection"]
+    )
+    return np.flatnonzero(noisy >= selection.threshold)
 
 
 def publish(
@@ -113,30 +117,57 @@ def publish(
         **plan.preview.model_dump(),
         dataset=dataset,
         requester=requester,
+        requester_basis=ledger.basis,
         groups=released,
-        confidence=CONFIDENCE,
+        confidence=float(CONFIDENCE),
         released_at=utc_iso(clock.now()),
+        note=_empty_note(plan) if released == 0 else None,
     )
     ledger.charge(dataset, requester, plan.epsilon_units, plan.delta_units, release_event(release))
     return DPResult.build(table, release)
 
 
+def _empty_note(plan: Plan) -> str | None:
+    """What to tell the reader of a release in which partition selection kept no group."""
+    selection = plan.components.get("partition_selection")
+    if selection is None:
+        return None
+    return (
+        "partition selection released no group: no noisy person count reached the threshold "
+        f"of {selection.threshold}; epsilon {epsilon_text(plan.epsilon_units)} and "
+        f"delta {delta_text(plan.delta_units)} were charged all the same"
+    )
+
+
 def release_event(release: Release) -> dict[str, Any]:
-    """The audit event of a release: public parameters only, never values or group keys."""
+    """The audit event of a release: public parameters only, never values or group keys.
+
+    Amounts are exact: the charged epsilon and delta as decimal strings and in the ledger's
+    integer units, each component's share and noise scale as exact strings.
+    """
     return {
         "dataset": release.dataset,
+        "requester_basis": release.requester_basis,
         "query": release.query,
         "column": release.column,
         "by": release.by,
-        "epsilon": release.epsilon,
-        "delta": release.delta,
+        "epsilon": epsilon_text(release.epsilon_units),
+        "epsilon_units": release.epsilon_units,
+        "delta": delta_text(release.delta_units),
+        "delta_units": release.delta_units,
         "bounds": list(release.bounds) if release.bounds else None,
         "max_groups": release.max_groups,
         "max_rows": release.max_rows,
         "public_keys": release.public_keys,
         "groups": release.groups,
         "mechanisms": [
-            {"name": c.name, "mechanism": c.mechanism, "epsilon": c.epsilon, "scale": c.scale}
+            {
+                "name": c.name,
+                "mechanism": c.mechanism,
+                "epsilon": c.epsilon_exact,
+                "scale": c.scale_exact,
+                "guarantee": c.guarantee,
+            }
             for c in release.components
         ],
     }

@@ -9,6 +9,8 @@ never outlive the block that set it.
 
 from __future__ import annotations
 
+from typing import Final
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -17,17 +19,26 @@ from govshare.crypto import random_bytes
 
 __all__ = ["random_uint64", "seeded_generator", "uniform_open_closed"]
 _MANTISSA = 2.0**-53
+# Words per CSPRNG request. Requests of a MiB or more cost about 8 times as much per byte here:
+# their temporary buffers are mapped from the OS and page-faulted afresh on every call, where
+# 256 KiB ones are reused from the heap.
+_CHUNK: Final = 1 << 15
 
 
 def random_uint64(n: int) -> NDArray[np.uint64]:
-    """*n* uniformly random 64-bit words from the OS CSPRNG (or the test generator in tests)."""
+    """*n* uniformly random 64-bit words from the OS CSPRNG (or the test generator in tests),
+    drawn in requests of at most 256 KiB (each large one its own AES-CTR stream)."""
     generator = TEST_GENERATOR.get()
-    raw = generator.bytes(8 * n) if generator is not None else random_bytes(8 * n)
-    return np.frombuffer(raw, dtype=np.uint64).copy()
+    out = np.empty(n, dtype=np.uint64)
+    for start in range(0, n, _CHUNK):
+        size = min(_CHUNK, n - start)
+        raw = generator.bytes(8 * size) if generator is not None else random_bytes(8 * size)
+        out[start : start + size] = np.frombuffer(raw, dtype=np.uint64)
+    return out
 
 
 def uniform_open_closed(n: int) -> NDArray[np.float64]:
-    """*n* uniforms on the grid ``{1, 2, …, 2**53} / 2**53`` (never 0, so ``log`` is finite)."""
+    """*n* uniforms on the grid ``{1, …, 2**53} / 2**53`` (to place a quantile in its interval)."""
     words = random_uint64(n) >> np.uint64(11)
     return (words.astype(np.float64) + 1.0) * _MANTISSA
 

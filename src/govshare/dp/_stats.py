@@ -1,16 +1,26 @@
 """Exact per-group totals of bounded rows, and the noisy counts, sums, means and variances drawn
-from them with their public-parameter intervals."""
+from them with their public-parameter intervals.
+
+What is published is post-processing of the noisy integers, so it keeps their guarantee: counts
+are clamped to at least 0 (a count of -4 residents is nonsense to a reader), sums of values that
+cannot be negative (or positive) likewise, and their intervals with them, which never loses
+coverage because the true value is on the kept side. The unclamped noisy value stays in
+``raw_value`` for analysts who need unbiased estimates. Results of queries with bounds carry the
+interval the values were clipped to (``clip_low``, ``clip_high``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from govshare.dp._mechanisms import discrete_laplace, discrete_laplace_half_width
+from govshare.dp._mechanisms import discrete_laplace_half_width
 from govshare.dp._plan import Plan, confidence_for
+from govshare.dp._sampler import add_discrete_laplace
 
 __all__ = ["Totals", "exact_totals", "interval_stats"]
 
@@ -67,19 +77,17 @@ class Noisy:
         self._totals = totals
         self._released = released
 
-    def count(self, level: float) -> tuple[_F, float]:
-        """Noisy row counts and the noise half-width at *level*."""
-        scale = self._plan.components["count"].scale
-        exact = self._totals.rows[self._released]
-        noisy = exact + discrete_laplace(len(self._released), scale)
-        return noisy.astype(np.float64), float(discrete_laplace_half_width(scale, level))
+    def count(self, level: Fraction) -> tuple[_I, int]:
+        """Noisy row counts (integers) and the noise half-width at *level*."""
+        scale = self._plan.scales["count"]
+        noisy = add_discrete_laplace(self._totals.rows[self._released], scale)
+        return noisy, discrete_laplace_half_width(scale, level)
 
-    def sum(self, name: str, level: float) -> tuple[_F, float]:
+    def sum(self, name: str, level: Fraction) -> tuple[_F, float]:
         """Noisy sums of component *name* (in its units, not grid steps) and the half-width."""
         grid = self._plan.grids[name]
-        scale = self._plan.components[name].scale / grid
-        exact = self._totals.sums[name][self._released]
-        noisy = exact + discrete_laplace(len(self._released), scale)
+        scale = self._plan.scales[name]  # in grid steps
+        noisy = add_discrete_laplace(self._totals.sums[name][self._released], scale)
         return (noisy * grid).astype(np.float64), float(
             discrete_laplace_half_width(scale, level)
         ) * grid
@@ -88,21 +96,44 @@ class Noisy:
 def interval_stats(
     query: str, plan: Plan, totals: Totals, released: NDArray[np.intp]
 ) -> pd.DataFrame:
-    """``value``/``ci_low``/``ci_high`` for *query* over the *released* groups."""
+    """The published columns of *query* over the *released* groups: ``value``, ``ci_low``,
+    ``ci_high``, then ``raw_value`` (counts, sums) and ``clip_low`` / ``clip_high`` (bounds)."""
     noisy = Noisy(plan, totals, released)
     if query in ("count", "histogram"):
-        value, hw = noisy.count(confidence_for(1))
-        return _frame(value, value - hw, value + hw)
+        count, hw = noisy.count(confidence_for(1))
+        zero = np.int64(0)
+        return pd.DataFrame(
+            {
+                "value": np.maximum(count, zero),
+                "ci_low": np.maximum(count - hw, zero),
+                "ci_high": np.maximum(count + hw, zero),
+                "raw_value": count,
+            }
+        )
     assert plan.preview.bounds is not None
     lower, upper = plan.preview.bounds
     if query == "sum":
-        value, hw = noisy.sum("sum", confidence_for(1))
-        return _frame(value, value - hw, value + hw)
+        total, hw_sum = noisy.sum("sum", confidence_for(1))
+        low, high = (0.0 if lower >= 0 else -np.inf), (0.0 if upper <= 0 else np.inf)
+        frame = _frame(
+            np.clip(total, low, high),
+            np.clip(total - hw_sum, low, high),
+            np.clip(total + hw_sum, low, high),
+        )
+        frame["raw_value"] = total
+        return _with_clip(frame, lower, upper)
+    return _with_clip(_moments(query, noisy, lower, upper), lower, upper)
+
+
+def _moments(query: str, noisy: Noisy, lower: float, upper: float) -> pd.DataFrame:
+    """Means and variances (post-processing of noisy counts and sums of centred values),
+    clipped to what is possible for values in ``[lower, upper]``."""
     mid, half = (lower + upper) / 2, (upper - lower) / 2
     level = confidence_for(2 if query == "mean" else 3)
-    count, hw_c = noisy.count(level)
+    raw_count, hw_count = noisy.count(level)
+    count = raw_count.astype(np.float64)
     total, hw_s = noisy.sum("sum", level)
-    c_lo, c_hi = np.maximum(count - hw_c, 1), np.maximum(count + hw_c, 1)
+    c_lo, c_hi = np.maximum(count - hw_count, 1), np.maximum(count + hw_count, 1)
     ratio_lo, ratio_hi = _ratio_range(total - hw_s, total + hw_s, c_lo, c_hi)
     mean = total / np.maximum(count, 1)
     if query == "mean":
@@ -134,3 +165,8 @@ def _frame(value: _F, low: _F, high: _F) -> pd.DataFrame:
             "ci_high": np.asarray(high, dtype=np.float64),
         }
     )
+
+
+def _with_clip(frame: pd.DataFrame, lower: float, upper: float) -> pd.DataFrame:
+    """*frame* with the clipping interval as ``clip_low`` / ``clip_high`` on every row."""
+    return frame.assign(clip_low=lower, clip_high=upper)

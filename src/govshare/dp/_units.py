@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from fractions import Fraction
 from typing import Final
 
 from govshare.exceptions import InputError
@@ -17,9 +18,12 @@ __all__ = [
     "DELTA_UNIT",
     "EPSILON_UNIT",
     "delta_of",
+    "delta_text",
     "delta_units",
     "epsilon_of",
+    "epsilon_text",
     "epsilon_units",
+    "exact_text",
 ]
 
 EPSILON_UNIT: Final = Decimal("1e-6")
@@ -72,3 +76,37 @@ def epsilon_of(units: int) -> float:
 def delta_of(units: int) -> float:
     """The delta that *units* 1e-15 units stand for."""
     return float(Decimal(units) * DELTA_UNIT)
+
+
+def epsilon_text(units: int) -> str:
+    """The epsilon of *units* as an exact decimal string (``50_000`` -> ``"0.05"``)."""
+    return _decimal_text(Decimal(units) * EPSILON_UNIT)
+
+
+def delta_text(units: int) -> str:
+    """The delta of *units* as an exact decimal string (``10**9`` -> ``"0.000001"``)."""
+    return _decimal_text(Decimal(units) * DELTA_UNIT)
+
+
+def exact_text(value: Fraction) -> str:
+    """*value* exactly: a decimal string when it has a finite one (``"0.25"``), else ``"p/q"``."""
+    rest = value.denominator
+    for prime in (2, 5):
+        while rest % prime == 0:
+            rest //= prime
+    if rest != 1:
+        return f"{value.numerator}/{value.denominator}"
+    digits = max(_power(value.denominator, 2), _power(value.denominator, 5))
+    return _decimal_text(Decimal(value.numerator * 10**digits // value.denominator).scaleb(-digits))
+
+
+def _power(n: int, prime: int) -> int:
+    count = 0
+    while n % prime == 0:
+        n //= prime
+        count += 1
+    return count
+
+
+def _decimal_text(value: Decimal) -> str:
+    return format(value.normalize(), "f")

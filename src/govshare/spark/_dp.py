@@ -99,7 +99,8 @@ class SparkQuery:
     Args:
         sdf: the rows (a classic PySpark DataFrame).
         privacy_unit: the column identifying a person (usually a pseudonym).
-        dataset, ledger, requester: the budget each release pays from, and who is charged.
+        dataset, ledger, requester: the budget each release pays from, and who is charged
+            (stated explicitly; a store ledger refuses any requester but its own).
         max_groups, max_rows: the per-person contribution bounds.
         partitions: how many tasks bound the persons (default ``spark.sql.shuffle.partitions``);
             each task holds its persons' rows in memory, so raise it for very large inputs.
@@ -117,7 +118,7 @@ class SparkQuery:
         privacy_unit: str,
         dataset: str,
         ledger: Ledger,
-        requester: str = "local",
+        requester: str,
         max_groups: int = 1,
         max_rows: int = 1,
         partitions: int | None = None,
@@ -135,7 +136,7 @@ class SparkQuery:
         self._sdf = sdf
         self.privacy_unit = privacy_unit
         self.dataset = check_dataset(dataset, "dataset")
-        self.requester = check_dataset(requester, "requester")
+        self.requester = ledger.check_requester(requester)
         self.max_groups, self.max_rows = max_groups, max_rows
         self.partitions = partitions
         self._ledger = ledger

@@ -2,33 +2,53 @@
 
 The ledger is replayed from the log: ``dp.budget.set`` creates or changes a cap, ``dp.released``
 (actor = requester) charges the dataset-wide cap and the requester's own cap, as the ledger did
-when it released. Amounts are compared in the ledger's exact units (epsilon 1e-6, delta 1e-15).
+when it released. Amounts are compared in the ledger's exact units (epsilon 1e-6, delta 1e-15):
+events record them as integers (``epsilon_units``, ``epsilon_cap_units``, …) next to exact decimal
+strings; logs written before they did carry floats, which are converted as the ledger did.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from govshare.audit import AuditRecord
 from govshare.compliance._context import Context
 from govshare.compliance._registry import Outcome, Violation, rule
 from govshare.compliance._rules._cite import gdpr, guide, pipl, t
 
-__all__ = ["charged", "replay", "within_cap"]
+__all__ = ["DELTA_UNIT", "EPSILON_UNIT", "amount", "charged", "replay", "within_cap"]
 
 RELEASED = "dp.released"
 BUDGET_SET = "dp.budget.set"
 ALL = "*"
-_EPS = Decimal("1e-6")
-_DELTA = Decimal("1e-15")
+EPSILON_UNIT = Decimal("1e-6")
+DELTA_UNIT = Decimal("1e-15")
+
+
+def amount(data: Mapping[str, object], name: str, unit: Decimal, *, charge: bool) -> int:
+    """Event field *name* in exact ledger units: its ``<name>_units`` integer when the event has
+    one, else the amount itself (an exact decimal string, or a float of an older log)."""
+    units = data.get(f"{name}_units")
+    if isinstance(units, int) and not isinstance(units, bool):
+        return units
+    return _units(data.get(name), unit, charge=charge)
 
 
 def _units(value: object, unit: Decimal, *, charge: bool) -> int:
-    """A float amount in exact ledger units: charges round up (as the ledger charged them)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    """An amount in exact ledger units: charges round up (as the ledger charged them)."""
+    if isinstance(value, str):
+        try:
+            exact = Decimal(value) / unit
+        except InvalidOperation:
+            return 0
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        exact = Decimal(repr(float(value))) / unit
+    else:
         return 0
-    exact = Decimal(repr(float(value))) / unit
+    if not exact.is_finite():
+        return 0
     return int(exact.to_integral_value(ROUND_CEILING if charge else ROUND_HALF_EVEN))
 
 
@@ -66,8 +86,8 @@ def replay(ctx: Context) -> Replay:
         dataset = str(data.get("dataset"))
         if record.event.type == BUDGET_SET:
             key = (dataset, str(data.get("requester")))
-            eps = _units(data.get("epsilon_cap"), _EPS, charge=False)
-            delta = _units(data.get("delta_cap"), _DELTA, charge=False)
+            eps = amount(data, "epsilon_cap", EPSILON_UNIT, charge=False)
+            delta = amount(data, "delta_cap", DELTA_UNIT, charge=False)
             scope = scopes.setdefault(key, Scope(eps, delta))
             scope.epsilon_cap, scope.delta_cap, scope.set_by = eps, delta, record
             continue
@@ -77,8 +97,8 @@ def replay(ctx: Context) -> Replay:
         if not charged_to:
             uncovered.append(record)
         for scope in charged_to:
-            scope.epsilon_spent += _units(data.get("epsilon"), _EPS, charge=True)
-            scope.delta_spent += _units(data.get("delta") or 0.0, _DELTA, charge=True)
+            scope.epsilon_spent += amount(data, "epsilon", EPSILON_UNIT, charge=True)
+            scope.delta_spent += amount(data, "delta", DELTA_UNIT, charge=True)
             scope.releases.append(record)
             if scope.epsilon_spent > scope.epsilon_cap or scope.delta_spent > scope.delta_cap:
                 scope.overspent.append(record)
@@ -89,10 +109,10 @@ def _ledger(ctx: Context) -> dict[tuple[str, str], tuple[int, int, int, int]]:
     """The ledger as stored now, in exact units: (eps cap, eps spent, delta cap, delta spent)."""
     return {
         (b.dataset, b.requester): (
-            _units(b.epsilon_cap, _EPS, charge=False),
-            _units(b.epsilon_spent, _EPS, charge=False),
-            _units(b.delta_cap, _DELTA, charge=False),
-            _units(b.delta_spent, _DELTA, charge=False),
+            _units(b.epsilon_cap, EPSILON_UNIT, charge=False),
+            _units(b.epsilon_spent, EPSILON_UNIT, charge=False),
+            _units(b.delta_cap, DELTA_UNIT, charge=False),
+            _units(b.delta_spent, DELTA_UNIT, charge=False),
         )
         for b in ctx.budgets
     }

@@ -26,7 +26,7 @@ from govshare.dp._aggregate import AggregatePlan, GroupTotals
 from govshare.dp._ledger import BudgetReport, Ledger, MemoryLedger, StoreLedger
 from govshare.dp._models import BudgetStatus, Component, Preview, Release
 from govshare.dp._query import Query
-from govshare.dp._result import DPResult
+from govshare.dp._result import DPResult, ResultPlot
 
 __all__ = [
     "AggregatePlan",
@@ -40,5 +40,6 @@ __all__ = [
     "Preview",
     "Query",
     "Release",
+    "ResultPlot",
     "StoreLedger",
 ]

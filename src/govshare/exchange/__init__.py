@@ -47,6 +47,7 @@ from govshare.exchange._models import (
     RequestRecord,
 )
 from govshare.exchange._odrl import ODRL_CONTEXT, from_odrl, odrl_document_loader, to_odrl
+from govshare.exchange._reading import read_requests
 from govshare.exchange._requests import DEFAULT_RETENTION_DAYS, Deadlines, Requests
 from govshare.exchange._schema import document_schemas
 
@@ -84,6 +85,7 @@ __all__ = [
     "is_provisional",
     "is_working_day",
     "odrl_document_loader",
+    "read_requests",
     "terms_digest",
     "to_odrl",
 ]

@@ -255,7 +255,7 @@ def _resigned(pair: Pair, folder: Path, **changes: Any) -> Release:
 
 def test_checkpoint_of_another_log(pair: Pair, saved: tuple[Path, Residents]) -> None:
     """A checkpoint signed by another log's key is refused even in a validly signed manifest."""
-    folder, people = saved
+    folder, _ = saved
     forged = pair.requester.audit.checkpoint().text
     release = _resigned(pair, folder, checkpoint=forged)
     refused(pair.requester, lambda: pair.requester.receive(release), ReleaseTampered, [])

@@ -23,8 +23,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from sqlalchemy import Connection, select, update
 
@@ -176,27 +178,30 @@ class Exchange:
         counters = self._lock_counters(tx, agreement_id)
         _check_limits(agreement, counters, rows=0)
         columns = _released_columns(agreement, grant, df, subject_column)
-        result = self._consents.filter(
-            df[list(dict.fromkeys([subject_column, *(c.name for c in columns)]))],
-            subject_column=subject_column,
+        snapshot = self._consents.snapshot(
             recipient=terms.requester,
             purpose=terms.purpose,
             categories=sorted({c.category for c in columns}),
             at=now,
             conn=tx,
         )
-        kept = result.frame
-        _check_limits(agreement, counters, rows=len(kept))
-        table, released = self._transform(kept, columns, terms.requester)
+        subjects = df[subject_column]
+        codes = snapshot.reasons(subjects, self._consents.subject_pseudonyms.many)
+        keep = np.isin(codes, snapshot.kept_codes)
+        kept = int(keep.sum())
+        _check_limits(agreement, counters, rows=kept)
+        table, released = self._transform(
+            _arrow(df, columns).filter(keep), columns, terms.requester
+        )
         data = parquet_bytes(table)
+        excluded, by_basis = _by_reason(codes, snapshot.reason_names, subjects)
         release_id = new_release_id()
-        excluded, by_basis = _by_reason(result.reasons, df[subject_column])
         event = {
             **facts,
             "release_id": release_id,
             "agreement_version": terms.version,
             "case_ref": terms.case_ref,
-            "rows": len(kept),
+            "rows": kept,
             "excluded": excluded,
             "columns": [c.name for c in released],
             "content_sha256": hashlib.sha256(data).hexdigest(),
@@ -205,7 +210,7 @@ class Exchange:
         tx.execute(
             update(_a)
             .where(_a.c.agreement_id == agreement_id)
-            .values(releases=_a.c.releases + 1, rows=_a.c.rows + len(kept))
+            .values(releases=_a.c.releases + 1, rows=_a.c.rows + kept)
         )
         checkpoint = self._audit.checkpoint(conn=tx)
         manifest = ReleaseManifest(
@@ -221,7 +226,7 @@ class Exchange:
             principal=grant.claims.detail.principal,
             released_at=now,
             rows_in=len(df),
-            rows_kept=len(kept),
+            rows_kept=kept,
             kept_by_basis=by_basis,
             excluded=excluded,
             columns=released,
@@ -253,21 +258,20 @@ class Exchange:
         return int(releases), int(rows)
 
     def _transform(
-        self, kept: pd.DataFrame, columns: Sequence[GrantedColumn], requester: str
+        self, table: pa.Table, columns: Sequence[GrantedColumn], requester: str
     ) -> tuple[pa.Table, tuple[ReleasedColumn, ...]]:
-        arrays: dict[str, pa.Array | pa.ChunkedArray] = {}
+        """*table* with its identifier columns pseudonymised, and what was done to each."""
         released = []
-        for column in columns:
-            values = kept[column.name]
+        for i, column in enumerate(columns):
             if column.treatment == "release":
-                arrays[column.name] = pa.Array.from_pandas(values)
                 released.append(
                     ReleasedColumn(name=column.name, category=column.category, treatment="release")
                 )
                 continue
             kind: Kind = column.kind or "resident_id"
             pseudonymiser = self._pseudonymiser(requester, kind, _scheme_for(kind))
-            arrays[column.name], nulled = _pseudonymise_distinct(pseudonymiser, values)
+            values, nulled = _pseudonymise_distinct(pseudonymiser, table.column(i))
+            table = table.set_column(i, column.name, values)
             released.append(
                 ReleasedColumn(
                     name=column.name,
@@ -280,7 +284,7 @@ class Exchange:
                     nulled=nulled,
                 )
             )
-        return pa.table(arrays), tuple(released)
+        return table, tuple(released)
 
     # -- requester side --------------------------------------------------------------------------
 
@@ -431,34 +435,46 @@ def _check_limits(agreement: DataSharingAgreement, counters: tuple[int, int], *,
         )
 
 
-def _by_reason(reasons: pd.Series, subjects: pd.Series) -> tuple[dict[str, int], dict[str, int]]:
+def _by_reason(
+    codes: npt.NDArray[np.int8], names: Sequence[str], subjects: pd.Series
+) -> tuple[dict[str, int], dict[str, int]]:
     """Rows excluded by reason (empty subjects apart as ``missing-subject``), rows kept by basis."""
-    codes = reasons.cat.codes.to_numpy()
-    names = list(reasons.cat.categories)
     counts = np.bincount(codes, minlength=len(names))
     found = {name: int(n) for name, n in zip(names, counts, strict=True) if n}
-    empty = subjects.isna().to_numpy() | subjects.astype(object).eq("").to_numpy()
-    missing = int(empty.sum())
-    if missing:
-        found[Reason.INVALID_SUBJECT.value] -= missing
-        found[MISSING_SUBJECT] = missing
-        if not found[Reason.INVALID_SUBJECT.value]:
-            del found[Reason.INVALID_SUBJECT.value]
+    invalid = names.index(Reason.INVALID_SUBJECT.value)
+    if found.get(Reason.INVALID_SUBJECT.value):
+        # Only the (few) invalid rows are looked at: which of them are empty.
+        rows = subjects[codes == invalid]
+        missing = int((rows.isna() | rows.astype(object).eq("")).sum())
+        if missing:
+            found[MISSING_SUBJECT] = missing
+            found[Reason.INVALID_SUBJECT.value] -= missing
+            if not found[Reason.INVALID_SUBJECT.value]:
+                del found[Reason.INVALID_SUBJECT.value]
     kept = {k: found.pop(k) for k in _KEPT if k in found}
     return dict(sorted(found.items())), kept
 
 
-def _pseudonymise_distinct(pseudonymiser: Pseudonymiser, values: pd.Series) -> tuple[pa.Array, int]:
+def _arrow(df: pd.DataFrame, columns: Sequence[GrantedColumn]) -> pa.Table:
+    """The released columns of *df* as an Arrow table (no index; zero-copy where pandas is)."""
+    names = [c.name for c in columns]
+    try:
+        return pa.Table.from_pandas(df[names], preserve_index=False)
+    except (pa.ArrowException, TypeError, ValueError):
+        raise InputError(
+            f"columns {names} cannot be released: a column mixes types Parquet cannot hold"
+        ) from None
+
+
+def _pseudonymise_distinct(
+    pseudonymiser: Pseudonymiser, values: pa.ChunkedArray
+) -> tuple[pa.Array, int]:
     """Pseudonyms of *values*, computed once per distinct value; and how many present values
     were invalid (released as missing)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    names, _ = pseudonymiser.pseudonymise_with_report(pd.Series(uniques, dtype=object))
-    distinct = pa.array(names.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
-    indices = pa.array(codes, mask=codes < 0)
-    taken = distinct.take(indices)
-    present = int((codes >= 0).sum())
-    nulled = taken.null_count - (len(codes) - present)
-    return taken, nulled
+    encoded = pc.dictionary_encode(values).combine_chunks()
+    names, _ = pseudonymiser.pseudonymise_arrow(encoded.dictionary)
+    taken = names.combine_chunks().take(encoded.indices)
+    return taken, taken.null_count - values.null_count
 
 
 def _scheme_for(kind: Kind) -> SchemeName:

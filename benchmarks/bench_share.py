@@ -59,9 +59,7 @@ def load_consents(ws: Workspace, subjects: list[str], now: datetime) -> None:
         record_id="cr-" + "0" * 32,
         subject=names[0],
         controller=ws.department,
-        recipients=(
-            Recipient(id="hrss", name="hrss", purposes=(PURPOSE,), categories=CATEGORIES),
-        ),
+        recipients=(Recipient(id="hrss", name="hrss", purposes=(PURPOSE,), categories=CATEGORIES),),
         purposes=(PURPOSE,),
         legal_basis="consent",
         categories=CATEGORIES,
@@ -126,7 +124,8 @@ def agreement(civil: Workspace, hrss: Workspace) -> str:
     )  # fmt: skip
     received = civil.requests.receive(request)
     record = hrss.requests.import_decision(civil.requests.decide(received.id, approve=True))
-    assert record.decision is not None and record.decision.agreement is not None
+    assert record.decision is not None
+    assert record.decision.agreement is not None
     agreement_id = record.decision.agreement.agreement_id
     civil.agreements.import_countersignature(hrss.agreements.countersign(agreement_id))
     return agreement_id

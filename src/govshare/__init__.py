@@ -32,6 +32,7 @@ from govshare.audit import (
 )
 from govshare.exceptions import (
     AgreementInactive,
+    AgreementLimitReached,
     AgreementMismatch,
     AgreementStateError,
     AudienceMismatch,
@@ -58,6 +59,7 @@ from govshare.exceptions import (
     ProofError,
     PurposeMismatch,
     RecordNotFound,
+    ReleaseTampered,
     RequestClosed,
     SchemaTooNew,
     SignatureError,
@@ -108,6 +110,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AgreementInactive",
+    "AgreementLimitReached",
     "AgreementMismatch",
     "AgreementStateError",
     "AudienceMismatch",
@@ -142,6 +145,7 @@ __all__ = [
     "Pseudonymiser",
     "PurposeMismatch",
     "RecordNotFound",
+    "ReleaseTampered",
     "RequestClosed",
     "SchemaTooNew",
     "SignatureError",

@@ -255,22 +255,31 @@ class AuditLog:
 
     # -- checkpoints and proofs -----------------------------------------------------------------
 
-    def checkpoint(self) -> SignedCheckpoint:
+    def checkpoint(self, *, conn: Connection | None = None) -> SignedCheckpoint:
         """Sign and store a checkpoint of the log as it is now (C2SP tlog-checkpoint).
+
+        With *conn* the checkpoint covers the caller's transaction's own events too, and is
+        stored (or rolled back) with them: a release manifest carries one that includes the
+        release's event.
 
         Raises:
             InputError: the log was opened without a signer.
         """
         signer = self._require_signer()
-        with self._store.transaction() as conn:
-            size, root = _head(conn)
-            body = Checkpoint(origin=self.origin, size=size, root_hash=root)
-            note = sign_note(body.body(), self.origin, signer)
-            conn.execute(
-                audit_checkpoints.insert().values(
-                    size=size, note=note.to_text(), created_at=utc_iso(self._clock.now())
-                )
+        if conn is not None:
+            return self._checkpoint(conn, signer)
+        with self._store.transaction() as own:
+            return self._checkpoint(own, signer)
+
+    def _checkpoint(self, conn: Connection, signer: SigningKey) -> SignedCheckpoint:
+        size, root = _head(conn)
+        body = Checkpoint(origin=self.origin, size=size, root_hash=root)
+        note = sign_note(body.body(), self.origin, signer)
+        conn.execute(
+            audit_checkpoints.insert().values(
+                size=size, note=note.to_text(), created_at=utc_iso(self._clock.now())
             )
+        )
         return SignedCheckpoint(body, note)
 
     def checkpoints(self, conn: Connection | None = None) -> list[SignedCheckpoint]:

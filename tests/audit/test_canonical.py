@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -9,7 +10,9 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from govshare.audit import AuditEvent
 from govshare.audit._canonical import canonical_json
+from govshare.audit._events import entry_bytes
 
 _scalars = (
     st.none()
@@ -51,3 +54,22 @@ def test_edge_values_match(value: Any) -> None:
             canonical_json(value)
         return
     assert canonical_json(value) == expected
+
+
+_times = st.datetimes(
+    min_value=datetime(1971, 1, 1), max_value=datetime(2999, 12, 31), timezones=st.just(UTC)
+)
+_data = st.dictionaries(
+    st.text(alphabet="abcdefghij_", min_size=1, max_size=8),
+    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.text(alphabet="xyz -", max_size=9),
+    max_size=5,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(time=_times, data=_data)
+def test_entry_bytes_equal_the_pydantic_json_form(time: datetime, data: dict[str, Any]) -> None:
+    """An entry's bytes are the RFC 8785 form of pydantic's JSON dump of the event."""
+    event = AuditEvent(type="token.accepted", actor="civil-affairs", time=time, data=data)
+    expected = bytes(rfc8785.dumps({"event": event.model_dump(mode="json"), "seq": 7}))
+    assert entry_bytes(7, event) == expected

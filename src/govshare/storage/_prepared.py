@@ -12,8 +12,7 @@ returns it: ``int``, ``str``, ``bytes`` or ``None``).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Executable
@@ -55,10 +54,12 @@ class Prepared:
 
     def _args(self, plan: _Plan, params: Mapping[str, Any]) -> Any:
         _, order, base, processors = plan
-        values = {**base, **params}
-        for name, process in processors.items():
-            if name in values and values[name] is not None:
-                values[name] = process(values[name])
+        values = {**base, **params} if base else params
+        if processors:
+            values = dict(values)
+            for name, process in processors.items():
+                if values.get(name) is not None:
+                    values[name] = process(values[name])
         if order is None:
             return values
         return [values[n] for n in order]
@@ -70,12 +71,14 @@ class Prepared:
             StoreUnavailable: the database is locked or stopped answering.
             StorageError: the database refused the statement.
         """
-        plan = self._plan(conn)
+        plan = self._plans.get(conn.dialect.name) or self._plan(conn)
         driver: Any = conn.connection.driver_connection
-        with _driver_errors():
+        try:
             cursor = driver.execute(plan[0], self._args(plan, params or {}))
-            found = cursor.fetchall() if cursor.description is not None else []
-        return list(found)
+            found: list[Any] = cursor.fetchall() if cursor.description is not None else []
+            return found
+        except Exception as exc:
+            raise _translated(exc) from None
 
     def first(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Any:
         """The first row the statement returns, or None."""
@@ -91,29 +94,25 @@ class Prepared:
         """
         if not params:
             return
-        plan = self._plan(conn)
+        plan = self._plans.get(conn.dialect.name) or self._plan(conn)
         driver: Any = conn.connection.driver_connection
-        with _driver_errors():
+        try:
             cursor = driver.cursor()
             try:
                 cursor.executemany(plan[0], [self._args(plan, p) for p in params])
             finally:
                 cursor.close()
+        except Exception as exc:
+            raise _translated(exc) from None
 
 
-@contextmanager
-def _driver_errors() -> Iterator[None]:
-    """Turn a raw driver error into govshare's storage errors (no SQL or values in them)."""
-    try:
-        yield
-    except Exception as exc:
-        if not _is_driver_error(exc):
-            raise
-        if isinstance(exc, sqlite3.OperationalError) or type(exc).__name__ in _UNAVAILABLE:
-            raise StoreUnavailable("the store is locked or does not answer") from None
-        raise StorageError(f"the store refused a write ({type(exc).__name__})") from None
-
-
+def _translated(exc: Exception) -> Exception:
+    """A raw driver error as govshare's storage error (no SQL or values in it); others as is."""
+    if not _is_driver_error(exc):
+        return exc
+    if isinstance(exc, sqlite3.OperationalError) or type(exc).__name__ in _UNAVAILABLE:
+        return StoreUnavailable("the store is locked or does not answer")
+    return StorageError(f"the store refused a write ({type(exc).__name__})")
 _UNAVAILABLE = frozenset({"OperationalError", "ConnectionTimeout", "InterfaceError"})
 
 

@@ -26,6 +26,7 @@ from govshare.exceptions import (
     TokenRevoked,
     UntrustedKey,
 )
+from govshare.crypto import VerifyKey
 from govshare.keys import KeyInfo, KeyRing
 from govshare.storage import DEFAULT_MAX_BATCH, GroupCommit, Store, Work
 from govshare.tokens import _paseto
@@ -56,6 +57,7 @@ from govshare.tokens._trust import (
     now_iso,
     parse_key_document,
     stored_trusted_key,
+    stored_trusted_raw,
 )
 from govshare.types import AGREEMENT_ID_PATTERN, JTI_PATTERN, matches
 
@@ -109,14 +111,14 @@ class Tokens:
         self._agreements = agreements
         self._statements = StateStatements(store.backend)
         self._signers: dict[str, KeyInterface] = {}
-        self._own: dict[str, KeyInterface] = {}
-        # Foreign keys by kid: (department, raw public key, pyseto key); re-checked in each
-        # deciding transaction, so a cached key never outlives its retirement.
-        self._foreign: dict[str, tuple[str, bytes, KeyInterface]] = {}
+        self._own: dict[str, VerifyKey] = {}
+        # Foreign keys by kid: (department, raw public key, key); re-checked in each deciding
+        # transaction, so a cached key never outlives its retirement.
+        self._foreign: dict[str, tuple[str, bytes, VerifyKey]] = {}
         # Concurrent verifies and issues of this process share commits; the audit append of a
         # whole batch runs once, just before its commit.
         self._group: GroupCommit[AuditEvent] = GroupCommit(
-            store.transaction,
+            store.held_transactions(),
             self._append_batch,
             max_batch=max_batch,
         )
@@ -534,11 +536,10 @@ class Tokens:
     def _authenticate(
         self, token: str, consent_hash: bytes | None, facts: dict[str, Any]
     ) -> tuple[Claims, str]:
-        _, footer = _paseto.split(token)
+        body, footer = _paseto.split(token)
         kid = _paseto.unverified_kid(footer)
         department, key = self._verifier(kid)
-        payload, _ = _paseto.verify(key, token, consent_hash or b"")
-        claims = parse_claims(payload)
+        claims = parse_claims(_paseto.open_verified(key, body, footer, consent_hash or b""))
         facts.update(jti=claims.jti, kid=kid, iss=claims.iss, sub=claims.sub)
         if claims.detail.agreement is not None:
             facts.update(agreement=claims.detail.agreement, case_ref=claims.detail.case_ref)
@@ -546,7 +547,7 @@ class Tokens:
             raise UntrustedKey(f"key {kid} belongs to {department}, not to the token's issuer")
         return claims, kid
 
-    def _verifier(self, kid: str) -> tuple[str, KeyInterface]:
+    def _verifier(self, kid: str) -> tuple[str, VerifyKey]:
         # A version retired by another process is in the key file: one stat finds out.
         self._keys.refresh()
         own = {
@@ -557,7 +558,7 @@ class Tokens:
         if kid in own:
             key = self._own.get(kid)
             if key is None:
-                key = self._own[kid] = _paseto.public_key(self._keys.verify_key(kid))
+                key = self._own[kid] = self._keys.verify_key(kid)
             return self.department, key
         cached = self._foreign.get(kid)
         if cached is not None:
@@ -566,9 +567,8 @@ class Tokens:
             trusted = stored_trusted_key(conn, kid)
         if trusted is None:
             raise UntrustedKey("the token's key id is not a trusted, active token key")
-        key = _paseto.public_key(trusted.key)
-        self._foreign[kid] = (trusted.department, trusted.key.raw, key)
-        return trusted.department, key
+        self._foreign[kid] = (trusted.department, trusted.key.raw, trusted.key)
+        return trusted.department, trusted.key
 
     def _still_trusted(self, conn: Connection, kid: str) -> None:
         """Re-read a cached foreign key inside the deciding transaction: it may have been
@@ -576,8 +576,8 @@ class Tokens:
         cached = self._foreign.get(kid)
         if cached is None:
             return
-        trusted = stored_trusted_key(conn, kid)
-        if trusted is None or trusted.key.raw != cached[1]:
+        trusted = stored_trusted_raw(conn, kid)
+        if trusted is None or trusted != (cached[0], cached[1]):
             self._foreign.pop(kid, None)
             raise UntrustedKey("the token's key id is no longer a trusted, active token key")
 

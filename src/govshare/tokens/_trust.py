@@ -31,6 +31,8 @@ __all__ = [
     "PublicKeyDocument",
     "TrustedKey",
     "parse_key_document",
+    "stored_trusted_key",
+    "stored_trusted_raw",
 ]
 
 TOKEN_KEY: Final = "token-signing"  # noqa: S105 - a key *name*, not a secret
@@ -119,6 +121,13 @@ def parse_key_document(doc: str | bytes | Mapping[str, Any]) -> PublicKeyDocumen
         if parsed.format == _OLD_FORMAT and entry.use != "tokens":
             raise InputError("a govshare.token-keys.v1 document holds token keys only")
     return parsed
+
+
+def stored_trusted_raw(conn: Connection, kid: str) -> tuple[str, bytes] | None:
+    """``(department, raw public key)`` of the active trusted token key *kid*, if any (no key
+    object is built: this runs in every deciding transaction)."""
+    row = _TRUSTED.first(conn, {"kid": kid, "use": "tokens"})
+    return None if row is None else (str(row[0]), bytes(row[1]))
 
 
 def stored_trusted_key(conn: Connection, kid: str, use: KeyUse = "tokens") -> TrustedKey | None:

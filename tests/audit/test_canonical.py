@@ -61,7 +61,10 @@ _times = st.datetimes(
 )
 _data = st.dictionaries(
     st.text(alphabet="abcdefghij_", min_size=1, max_size=8),
-    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.text(alphabet="xyz -", max_size=9),
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.text(alphabet="xyz -", max_size=9),
     max_size=5,
 )
 

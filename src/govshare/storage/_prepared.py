@@ -113,6 +113,8 @@ def _translated(exc: Exception) -> Exception:
     if isinstance(exc, sqlite3.OperationalError) or type(exc).__name__ in _UNAVAILABLE:
         return StoreUnavailable("the store is locked or does not answer")
     return StorageError(f"the store refused a write ({type(exc).__name__})")
+
+
 _UNAVAILABLE = frozenset({"OperationalError", "ConnectionTimeout", "InterfaceError"})
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 from govshare._clock import Clock, SystemClock, ensure_aware
 from govshare._models import build
 from govshare.audit import AuditEvent, AuditLog
+from govshare.crypto import VerifyKey
 from govshare.exceptions import (
     AgreementInactive,
     AgreementMismatch,
@@ -26,7 +27,6 @@ from govshare.exceptions import (
     TokenRevoked,
     UntrustedKey,
 )
-from govshare.crypto import VerifyKey
 from govshare.keys import KeyInfo, KeyRing
 from govshare.storage import DEFAULT_MAX_BATCH, GroupCommit, Store, Work
 from govshare.tokens import _paseto

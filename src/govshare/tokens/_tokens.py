@@ -115,6 +115,8 @@ class Tokens:
         # Foreign keys by kid: (department, raw public key, key); re-checked in each deciding
         # transaction, so a cached key never outlives its retirement.
         self._foreign: dict[str, tuple[str, bytes, VerifyKey]] = {}
+        # The transaction whose trusted-key reads are done, and the key ids read in it.
+        self._seen_in: tuple[object, set[str]] = (None, set())
         # Concurrent verifies and issues of this process share commits; the audit append of a
         # whole batch runs once, just before its commit.
         self._group: GroupCommit[AuditEvent] = GroupCommit(
@@ -506,7 +508,9 @@ class Tokens:
             except InvalidToken as exc:
                 return exc, [self._event(*self._refusal(exc, facts))]
             accepted = {**facts, "consumed": consume, "uses": uses}
-            grant = Grant(claims=claims, kid=kid, uses=uses)
+            # Every field is already checked: the claims were validated, kid named the key that
+            # verified them, and uses came from the store.
+            grant = Grant.model_construct(claims=claims, kid=kid, uses=uses)
             return grant, [self._event("token.accepted", accepted)]
 
         return claims.jti, work
@@ -572,14 +576,22 @@ class Tokens:
 
     def _still_trusted(self, conn: Connection, kid: str) -> None:
         """Re-read a cached foreign key inside the deciding transaction: it may have been
-        retired (by another process) since it was cached."""
+        retired (by another process) since it was cached. Read once per key and transaction
+        (a batch of tokens signed by one key is decided at one instant)."""
         cached = self._foreign.get(kid)
         if cached is None:
+            return
+        transaction = conn.get_transaction()
+        seen = self._seen_in
+        if seen[0] is transaction and transaction is not None and kid in seen[1]:
             return
         trusted = stored_trusted_raw(conn, kid)
         if trusted is None or trusted != (cached[0], cached[1]):
             self._foreign.pop(kid, None)
             raise UntrustedKey("the token's key id is no longer a trusted, active token key")
+        if seen[0] is not transaction:
+            self._seen_in = seen = (transaction, set())
+        seen[1].add(kid)
 
     def _check_time(self, claims: Claims, when: datetime) -> None:
         if claims.exp - claims.nbf > MAX_TTL:

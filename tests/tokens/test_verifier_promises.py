@@ -347,3 +347,26 @@ def test_verify_at_the_end_of_time_is_input_error(holder: Workspace, make_token:
     """A caller's now= at the very end of the calendar is an InputError, not OverflowError."""
     with pytest.raises(InputError):
         _verify(holder, make_token(), now=datetime.max.replace(tzinfo=UTC))
+
+
+def test_cli_revokes_a_token_given_on_stdin(cli_workspace: Run) -> None:
+    """`govshare token revoke -` reads the token itself from stdin and revokes it; a second
+    time it says it already was."""
+    code, token, _ = cli_workspace(
+        "token",
+        "issue",
+        "--audience",
+        "civil-affairs",
+        "--purpose",
+        PURPOSE,
+        "--category",
+        "income",
+    )
+    assert code == 0
+    code, out, _ = cli_workspace("token", "revoke", "-", input=token)
+    assert (code, out.strip()) == (0, "revoked the token")
+    code, out, _ = cli_workspace("token", "revoke", "-", input=token)
+    assert (code, out.strip()) == (0, "the token was already revoked")
+    code, _, err = cli_workspace("token", "verify", token.strip(), "--purpose", PURPOSE)
+    assert code == 1
+    assert "TokenRevoked" in err

@@ -199,9 +199,10 @@ class Tokens:
             principal=principal,
             not_before=not_before,
         )
-        key, signer = self._signer()
-        token = sign_claims(signer, key.kid, claims, implicit)
-        event = self._event("token.issued", issued_event(claims, key))
+        with self._group.preparing():
+            key, signer = self._signer()
+            token = sign_claims(signer, key.kid, claims, implicit)
+            event = self._event("token.issued", issued_event(claims, key))
 
         def work(conn: Connection) -> tuple[str | InvalidToken, list[AuditEvent]]:
             try:
@@ -408,10 +409,13 @@ class Tokens:
             NaiveDatetimeError: *now* has no timezone.
         """
         request = self._ask(audience, purpose, categories, action, agreement)
-        key, work = self._judge(token, request, consume, self._now(now, consent_hash), consent_hash)
+        when = self._now(now, consent_hash)
         if conn is None:
+            with self._group.preparing():
+                key, work = self._judge(token, request, consume, when, consent_hash)
             grant: Grant = _unwrap(self._group.run(work, key=key))
             return grant
+        key, work = self._judge(token, request, consume, when, consent_hash)
         outcome, events = work(conn)
         if isinstance(outcome, InvalidToken):
             # The caller's transaction is about to roll back: its owner records these after.

@@ -16,7 +16,6 @@ department countersigned and is still active, are all checked before any data is
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -27,11 +26,10 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
-import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from sqlalchemy import Connection, select, update
 
 from govshare._clock import Clock, utc_iso
-from govshare.audit import AuditLog, SignedCheckpoint, parse_verifier_key
+from govshare.audit import AuditLog
 from govshare.consent import ConsentRegistry, Reason
 from govshare.exceptions import (
     AgreementLimitReached,
@@ -39,13 +37,9 @@ from govshare.exceptions import (
     DocumentMismatch,
     GovShareError,
     InputError,
-    IntegrityError,
     InvalidDocument,
-    RecordNotFound,
-    ReleaseTampered,
 )
 from govshare.exchange._aggregates import (
-    RESULT_COLUMNS,
     AggregateQuery,
     AgreementLedger,
     aggregate_columns,
@@ -55,6 +49,7 @@ from govshare.exchange._aggregates import (
 from govshare.exchange._agreements import Agreements, terms_digest
 from govshare.exchange._documents import Documents
 from govshare.exchange._models import DataSharingAgreement, GrantedColumn
+from govshare.exchange._receive import check_checkpoint, check_content, check_data, countersigned
 from govshare.exchange._release import (
     AuditAnchor,
     Received,
@@ -471,10 +466,10 @@ class Exchange:
         facts.update(release_id=manifest.release_id, agreement_id=manifest.agreement_id)
         if manifest.provider != signed.issuer or manifest.requester != self.department:
             raise DocumentMismatch("the manifest's parties are not its signer and this department")
-        _check_content(release.data, manifest)
-        _check_checkpoint(manifest.audit, log_key)
-        agreement = self._countersigned(tx, manifest, now)
-        frame = _check_data(release.data, manifest, agreement)
+        check_content(release.data, manifest)
+        check_checkpoint(manifest.audit, log_key)
+        agreement = countersigned(self._agreements, tx, manifest, now)
+        frame = check_data(release.data, manifest, agreement)
         known = tx.execute(
             select(_r.c.duplicates).where(_r.c.release_id == manifest.release_id)
         ).first()
@@ -501,32 +496,6 @@ class Exchange:
             tx.execute(_r.insert(), row)
         return Received(frame=frame, manifest=manifest, duplicate=known is not None,
                         audit_index=index)  # fmt: skip
-
-    def _countersigned(
-        self, tx: Connection, manifest: ReleaseManifest, now: datetime
-    ) -> DataSharingAgreement:
-        try:
-            agreement = self._agreements.get(manifest.agreement_id, at=now, conn=tx)
-        except RecordNotFound:
-            raise DocumentMismatch(
-                f"agreement {manifest.agreement_id} is not one this department is party to"
-            ) from None
-        terms = agreement.terms
-        if agreement.side != "requester" or agreement.countersigned_at is None:
-            raise DocumentMismatch(
-                f"agreement {manifest.agreement_id} was never countersigned by this department"
-            )
-        if terms.provider != manifest.provider:
-            raise DocumentMismatch("the release's provider is not the agreement's provider")
-        if terms.version != manifest.agreement_version or not hmac.compare_digest(
-            terms_digest(terms), manifest.terms_sha256
-        ):
-            raise DocumentMismatch("the release was made under other terms than those signed")
-        if agreement.status != "active":
-            raise DocumentMismatch(
-                f"agreement {manifest.agreement_id} is {agreement.status}, not active"
-            )
-        return agreement
 
     # -- records ---------------------------------------------------------------------------------
 
@@ -624,49 +593,3 @@ def _scheme_for(kind: Kind) -> SchemeName:
         return DEFAULT_SCHEME
     name = next(n for n, s in SCHEMES.items() if kind in s.kinds)
     return name  # type: ignore[return-value]  # SCHEMES is keyed by SchemeName
-
-
-def _check_content(data: bytes, manifest: ReleaseManifest) -> None:
-    digest = hashlib.sha256(data).hexdigest()
-    if len(data) != manifest.content_bytes or not hmac.compare_digest(
-        digest, manifest.content_sha256
-    ):
-        raise ReleaseTampered(
-            f"release {manifest.release_id}: the data does not match the manifest's hash"
-        )
-
-
-def _check_checkpoint(anchor: AuditAnchor, pinned: str | None) -> None:
-    try:
-        origin, key = parse_verifier_key(anchor.log_key)
-        checkpoint = SignedCheckpoint.from_text_unverified(anchor.checkpoint)
-        if pinned is not None and parse_verifier_key(pinned)[1] != key:
-            raise ReleaseTampered("the manifest's log key is not the provider's known log key")
-        checkpoint.verify(key, name=origin)
-    except (InputError, IntegrityError) as exc:
-        if isinstance(exc, ReleaseTampered):
-            raise
-        raise ReleaseTampered("the manifest's audit checkpoint does not verify") from None
-    if checkpoint.origin != anchor.origin or origin != anchor.origin:
-        raise ReleaseTampered("the manifest's checkpoint is of another log")
-    if checkpoint.size <= anchor.index:
-        raise ReleaseTampered("the manifest's checkpoint does not cover the release's event")
-
-
-def _check_data(data: bytes, manifest: ReleaseManifest, agreement: DataSharingAgreement) -> Any:
-    try:
-        table = pq.read_table(pa.BufferReader(data))
-    except (pa.ArrowException, OSError):
-        raise ReleaseTampered("the release data is not readable Parquet") from None
-    names = (
-        list(RESULT_COLUMNS)
-        if manifest.kind == "aggregates"
-        else [c.name for c in manifest.columns]
-    )
-    if table.column_names != names or table.num_rows != manifest.rows_kept:
-        raise ReleaseTampered("the release data's columns or rows differ from its manifest")
-    granted = {(c.name, c.category, c.treatment) for c in agreement.terms.columns}
-    outside = [c.name for c in manifest.columns if (c.name, c.category, c.treatment) not in granted]
-    if outside:
-        raise DocumentMismatch(f"the release holds columns the agreement does not grant: {outside}")
-    return table.to_pandas()

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Connection, select
 
 from govshare._clock import Clock, SystemClock, ensure_aware, utc_iso
-from govshare._models import build
+from govshare._models import STORED, build
 from govshare.audit import AuditLog
 from govshare.consent._decide import (
     ALLOWED_STEP,
@@ -143,7 +143,9 @@ class ConsentRegistry:
         vocab = self._base
         stored = conn.execute(select(consent_vocabulary).order_by(consent_vocabulary.c.code)).all()
         for kind in ("purpose", "category"):
-            terms = [Term.model_validate_json(r.term) for r in stored if r.kind == kind]
+            terms = [
+                Term.model_validate_json(r.term, context=STORED) for r in stored if r.kind == kind
+            ]
             if terms:
                 vocab = vocab.extend(kind, terms)
         return vocab

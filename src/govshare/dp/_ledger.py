@@ -30,6 +30,7 @@ from govshare.dp._units import (
     epsilon_units,
 )
 from govshare.exceptions import BudgetExceeded, InputError
+from govshare.identifiers import refuse_identifier
 from govshare.storage import Store
 from govshare.types import check_dataset
 
@@ -37,12 +38,13 @@ __all__ = ["BudgetReport", "Ledger", "MemoryLedger", "StoreLedger", "check_name"
 
 
 def check_name(value: str, what: str) -> str:
-    """Validate a dataset or requester name.
+    """Validate a dataset or requester name (a code, recorded in the audit log).
 
     Raises:
         InputError: not 1-200 letters, digits or ``._:/@-``.
+        IdentifierInText: it holds something shaped like a resident ID, phone or card number.
     """
-    return check_dataset(value, what)
+    return refuse_identifier(check_dataset(value, what), what)
 
 
 class BudgetReport(Sequence[BudgetStatus]):

@@ -21,6 +21,7 @@ from govshare._clock import Clock, SystemClock
 from govshare.dp._bounding import Bounded, bound_contributions
 from govshare.dp._encode import encode_groups, encode_unit, key_index, values_of
 from govshare.dp._ledger import Ledger, check_name
+from govshare.dp._limits import check_contributions
 from govshare.dp._models import Preview
 from govshare.dp._release import group_columns, plan_query, publish, select_groups
 from govshare.dp._result import DPResult
@@ -81,9 +82,7 @@ class AggregatePlan:
     ) -> None:
         if query not in AGGREGATES:
             raise InputError(f"an AggregatePlan runs one of {', '.join(AGGREGATES)}, not {query!r}")
-        for name, value in (("max_groups", max_groups), ("max_rows", max_rows)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InputError(f"{name} must be a positive integer")
+        check_contributions(max_groups=max_groups, max_rows=max_rows)
         if query == "count" and (column is not None or bounds is not None):
             raise InputError("a count takes no value column or bounds")
         self.query = query

@@ -55,6 +55,7 @@ _WORD = re.compile(r"[0-9A-Za-z]+")
 _HEX = re.compile(r"[0-9a-f]+|[0-9A-F]+")
 _SWITCH = re.compile(r"[0-9](?=[A-Za-z])|[A-Za-z](?=[0-9])")
 _ANY_DECIMAL = re.compile(r"\d")
+_FRACTION = re.compile(r"[0-9]+/[0-9]+")
 _MOBILE = re.compile(r"(?:86|0086)?1[3-9][0-9]{9}")
 _CARD = re.compile(r"(?:4|5[1-5]|62|2[2-7]|35|6[05])[0-9]+")
 _PROVINCES: Final = frozenset(
@@ -112,6 +113,8 @@ def looks_like_identifier(text: str) -> bool:
     text = _normalise(text)
     if not any(c.isdigit() for c in text):
         return False
+    if _FRACTION.fullmatch(text):  # an exact amount "p/q" is two numbers, not one
+        return any(_group_matches(side) for side in text.split("/"))
     plain, found = _mask_opaque(text)
     return found or any(_group_matches(m.group()) for m in _GROUP.finditer(plain))
 

@@ -7,7 +7,7 @@ from typing import Final, Literal, get_args
 
 from govshare.crypto import BlockCipher, HmacDigest, SecretKey
 from govshare.exceptions import InputError
-from govshare.identifiers import Kind
+from govshare.identifiers import Kind, refuse_identifier
 from govshare.types import DEPARTMENT_PATTERN, matches
 
 __all__ = ["DEFAULT_SCHEME", "SCHEMES", "Scheme", "SchemeName", "derive_key", "key_info", "scheme"]
@@ -66,9 +66,11 @@ def key_info(chosen: Scheme, kind: Kind, domain: str, version: int) -> bytes:
 
     Raises:
         InputError: *domain* is malformed or *version* is not a positive integer.
+        IdentifierInText: *domain* is shaped like a personal identifier.
     """
     if not matches(DEPARTMENT_PATTERN, domain):
         raise InputError("domains are lower-case letters, digits and hyphens (max 63), e.g. 'hrss'")
+    refuse_identifier(domain, "the domain")  # it is recorded with every re-identification
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise InputError("key versions are positive integers")
     return f"govshare/pseudonym/1|{chosen.name}|{kind}|{domain}|v{version}".encode("ascii")

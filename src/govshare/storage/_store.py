@@ -321,6 +321,8 @@ def _sqlite_engine(url: URL, *, create: bool, read_only: bool = False) -> Engine
             )
         if not create and not path.exists():
             raise StoreUnavailable(f"there is no SQLite store at {path}")
+        if create and not read_only:
+            _create_private(path)
         if read_only:
             # SQLite itself refuses every write on a connection opened with mode=ro.
             url = url.set(database=f"file:{path}", query={"mode": "ro", "uri": "true"})
@@ -349,6 +351,17 @@ def _sqlite_engine(url: URL, *, create: bool, read_only: bool = False) -> Engine
         conn.exec_driver_sql("BEGIN" if options.get(_READONLY, False) else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty database file readable by its owner only (SQLite gives its -wal and -shm
+    files the same mode); an existing file is left as it is."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StoreUnavailable(f"cannot create the SQLite store: {exc.strerror}") from None
 
 
 def _postgres_engine(url: URL, schema: str | None, *, read_only: bool = False) -> Engine:

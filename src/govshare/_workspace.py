@@ -21,6 +21,7 @@ from govshare.exceptions import (
     IntegrityError,
     KeyStoreError,
     PurposeMismatch,
+    SignatureError,
     StorageError,
 )
 from govshare.identifiers import looks_like_identifier, refuse_identifier
@@ -504,8 +505,8 @@ def open_audit_log(
     Raises:
         StorageError: the store holds no workspace.
         InputError: *key* is malformed.
-        IntegrityError: the store's recorded origin or log key was altered: malformed, or not
-            the name and key of the *key* given.
+        IntegrityError: the store's recorded origin or log key was altered (malformed, or not
+            naming its origin); :class:`~govshare.SignatureError` when it is not the *key* given.
     """
     store = Store.open(url, schema=schema, migrate=False)
     try:
@@ -574,7 +575,7 @@ def _log_key(meta: dict[str, str], key: str | VerifyKey | None) -> VerifyKey:
     if given is None:
         return stored
     if given_name is not None and given_name != stored_name:
-        raise IntegrityError("the store names another log than the key given (--key)")
+        raise SignatureError("the store names another log than the key given")
     if given.raw != stored.raw:
-        raise IntegrityError("the store records another log key than the one given (--key)")
+        raise SignatureError("the store's log is not signed by the key given")
     return given

@@ -52,6 +52,7 @@ from govshare.consent._subjects import SubjectPseudonyms
 from govshare.consent._tables import consent_vocabulary
 from govshare.consent._vocabulary import CONSENT, Term, TermKind, Vocabulary
 from govshare.exceptions import InputError
+from govshare.identifiers import shown
 from govshare.storage import Store
 
 __all__ = ["ConsentRegistry"]
@@ -470,7 +471,7 @@ class ConsentRegistry:
         if not isinstance(df, pd.DataFrame):
             raise InputError("filter() takes a pandas DataFrame")
         if subject_column not in df.columns:
-            raise InputError(f"the DataFrame has no column {subject_column!r}")
+            raise InputError(f"the DataFrame has no column {shown(subject_column)}")
         snapshot = self.snapshot(
             recipient=recipient, purpose=purpose, categories=categories, at=at, conn=conn
         )

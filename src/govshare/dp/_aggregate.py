@@ -27,6 +27,7 @@ from govshare.dp._release import group_columns, plan_query, publish, select_grou
 from govshare.dp._result import DPResult
 from govshare.dp._stats import Totals, exact_totals, interval_stats
 from govshare.exceptions import InputError
+from govshare.identifiers import shown
 
 __all__ = ["AGGREGATES", "AggregatePlan", "GroupTotals"]
 
@@ -81,7 +82,9 @@ class AggregatePlan:
         max_rows: int = 1,
     ) -> None:
         if query not in AGGREGATES:
-            raise InputError(f"an AggregatePlan runs one of {', '.join(AGGREGATES)}, not {query!r}")
+            raise InputError(
+                f"an AggregatePlan runs one of {', '.join(AGGREGATES)}, not {shown(query)}"
+            )
         check_contributions(max_groups=max_groups, max_rows=max_rows)
         if query == "count" and (column is not None or bounds is not None):
             raise InputError("a count takes no value column or bounds")

@@ -658,7 +658,7 @@ class Requests:
         for name in granted:
             column = item.column(name)
             if column is None:
-                raise InputError(f"item {item.item_id!r} no longer has column {name!r}")
+                raise InputError(f"item {item.item_id!r} no longer has column {shown(name)}")
             default = "pseudonymise" if column.identifier else "release"
             granted_columns.append(
                 build(

@@ -58,46 +58,11 @@ _ANY_DECIMAL = re.compile(r"\d")
 _FRACTION = re.compile(r"[0-9]+/[0-9]+")
 _MOBILE = re.compile(r"(?:86|0086)?1[3-9][0-9]{9}")
 _CARD = re.compile(r"(?:4|5[1-5]|62|2[2-7]|35|6[05])[0-9]+")
-_PROVINCES: Final = frozenset(
-    [
-        "11",
-        "12",
-        "13",
-        "14",
-        "15",
-        "21",
-        "22",
-        "23",
-        "31",
-        "32",
-        "33",
-        "34",
-        "35",
-        "36",
-        "37",
-        "41",
-        "42",
-        "43",
-        "44",
-        "45",
-        "46",
-        "50",
-        "51",
-        "52",
-        "53",
-        "54",
-        "61",
-        "62",
-        "63",
-        "64",
-        "65",
-        "71",
-        "81",
-        "82",
-        "83",
-        "91",
-    ]
-)
+_PROVINCES: Final = frozenset(  # GB/T 2260 province-level codes, the first two digits of an ID
+    str(n)
+    for block in (range(11, 16), range(21, 24), range(31, 38), range(41, 47), range(50, 55))
+    for n in block
+).union(str(n) for n in (*range(61, 66), 71, 81, 82, 83, 91))
 _OPAQUE_LENGTH: Final = 16
 _LONGEST: Final = 19  # the longest shape: a 19-digit card number
 

@@ -112,7 +112,7 @@ def _one(
     if invalid == "raise" and not report.ok:
         first = report.invalid_rows[0]
         raise InputError(
-            f"column {name!r} has an invalid {report.kind} at row {first} "
+            f"column {shown(name)} has an invalid {report.kind} at row {first} "
             f"({report.summary()}); no output was written"
         )
     return array, report

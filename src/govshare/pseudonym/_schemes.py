@@ -7,7 +7,7 @@ from typing import Final, Literal, get_args
 
 from govshare.crypto import BlockCipher, HmacDigest, SecretKey
 from govshare.exceptions import InputError
-from govshare.identifiers import Kind, refuse_identifier
+from govshare.identifiers import Kind, refuse_identifier, shown
 from govshare.types import DEPARTMENT_PATTERN, matches
 
 __all__ = ["DEFAULT_SCHEME", "SCHEMES", "Scheme", "SchemeName", "derive_key", "key_info", "scheme"]
@@ -51,11 +51,11 @@ def scheme(name: str | None, kind: Kind) -> Scheme:
     chosen = SCHEMES.get(DEFAULT_SCHEME if name is None else name)
     if chosen is None:
         raise InputError(
-            f"unknown pseudonym scheme {name!r} (use one of {', '.join(get_args(SchemeName))})"
+            f"unknown pseudonym scheme {shown(name)} (use one of {', '.join(get_args(SchemeName))})"
         )
     if kind not in chosen.kinds:
         raise InputError(
-            f"scheme {chosen.name!r} does not encode {kind!r} values "
+            f"scheme {chosen.name!r} does not encode {shown(kind)} values "
             f"(use one of: {', '.join(s.name for s in SCHEMES.values() if kind in s.kinds)})"
         )
     return chosen

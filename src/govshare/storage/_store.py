@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from govshare.exceptions import InputError, SchemaTooNew, StorageError, StoreUnavailable
+from govshare.identifiers import shown
 from govshare.types import SCHEMA_PATTERN, matches
 
 __all__ = ["DEFAULT_URL", "Store", "default_url"]
@@ -92,7 +93,7 @@ class Store:
             engine = _postgres_engine(parsed, schema, read_only=read_only)
         else:
             raise InputError(
-                f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://"
+                f"unsupported database {shown(backend)}: use sqlite:/// or postgresql+psycopg://"
             )
         store = cls(engine, parsed, schema)
         try:

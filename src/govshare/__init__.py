@@ -32,6 +32,7 @@ from govshare.audit import (
 )
 from govshare.exceptions import (
     AgreementInactive,
+    AgreementLimitReached,
     AgreementMismatch,
     AgreementStateError,
     AudienceMismatch,
@@ -59,6 +60,7 @@ from govshare.exceptions import (
     ProofError,
     PurposeMismatch,
     RecordNotFound,
+    ReleaseTampered,
     RequestClosed,
     SchemaTooNew,
     SignatureError,
@@ -109,6 +111,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AgreementInactive",
+    "AgreementLimitReached",
     "AgreementMismatch",
     "AgreementStateError",
     "AudienceMismatch",
@@ -144,6 +147,7 @@ __all__ = [
     "Pseudonymiser",
     "PurposeMismatch",
     "RecordNotFound",
+    "ReleaseTampered",
     "RequestClosed",
     "SchemaTooNew",
     "SignatureError",

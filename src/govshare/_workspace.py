@@ -358,6 +358,9 @@ class Workspace:
         from govshare.exchange import Agreements as _Agreements
         from govshare.exchange import Catalogue as _Catalogue
         from govshare.exchange import Documents as _Documents
+        from govshare.exchange import Exchange as _Exchange
+        from govshare.exchange import Received as _Received
+        from govshare.exchange import Release as _Release
         from govshare.exchange import Requests as _Requests
 
     @property
@@ -417,6 +420,64 @@ class Workspace:
                 self.store, self.audit, self._documents(), self.department, self.clock
             )
             self.__dict__["_agreements"] = found
+        return found
+
+    def share(
+        self, df: pd.DataFrame, *, agreement: str, token: str, subject_column: str
+    ) -> _Release:
+        """Release to an agreement's requester the rows and columns of *df* it may have.
+
+        In one transaction, all or nothing: the requester's *token* is verified against
+        *agreement* (one use counted), the agreement's limits are checked, rows without a lawful
+        basis for the requester, purpose and categories at this instant are excluded (counted by
+        reason), columns the agreement does not grant are dropped, identifier columns are
+        pseudonymised into the requester's domain, and the signed manifest, the agreement's
+        counters, the release record and one ``release.shared`` event commit together. A
+        refusal is one audit event and charges nothing. See :class:`govshare.exchange.Exchange`.
+
+        Raises:
+            InputError, RecordNotFound, AgreementStateError, InvalidToken,
+            AgreementLimitReached: as :meth:`govshare.exchange.Exchange.share`.
+        """
+        return self.releases.share(
+            df, agreement=agreement, token=token, subject_column=subject_column
+        )
+
+    def receive(self, release: _Release, *, log_key: str | None = None) -> _Received:
+        """Verify a release from a provider and record its receipt; returns
+        ``(frame, manifest)`` (a :class:`govshare.exchange.Received`).
+
+        Raises:
+            InvalidDocument: refused, nothing accepted (as
+                :meth:`govshare.exchange.Exchange.receive`).
+        """
+        return self.releases.receive(release, log_key=log_key)
+
+    @property
+    def releases(self) -> _Exchange:
+        """Releases sent and received (:class:`~govshare.exchange.Exchange`): ``list()``."""
+        from govshare.exchange import Exchange
+
+        found = self.__dict__.get("_exchange")
+        if not isinstance(found, Exchange):
+            found = Exchange(
+                self.store,
+                self.audit,
+                self._documents(),
+                self._agreement_lookup(),
+                self.department,
+                self.clock,
+                tokens=self.tokens,
+                consents=self.consents,
+                pseudonymiser=lambda domain, kind, scheme: self.pseudonymiser(
+                    domain=domain,
+                    kind=kind,
+                    scheme=scheme,
+                ),
+                transaction=self.transaction,
+                log_key=self.public_key(),
+            )
+            self.__dict__["_exchange"] = found
         return found
 
     def _documents(self) -> _Documents:

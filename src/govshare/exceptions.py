@@ -31,7 +31,8 @@ The tree::
     │       ├── UntrustedSigner            not signed by a trusted document key of its issuer
     │       ├── DocumentSignatureInvalid   forged, or altered after signing
     │       ├── DocumentReplayed           already imported here
-    │       └── DocumentMismatch           authentic, but not one this step accepts
+    │       ├── DocumentMismatch           authentic, but not one this step accepts
+    │       └── ReleaseTampered            a release's data or checkpoint does not match its manifest
     ├── ConsentError               no lawful basis for the requested processing
     ├── InvalidToken               an access token was refused
     │   ├── TokenExpired
@@ -49,7 +50,8 @@ The tree::
     │   ├── RecordNotFound         no catalogue item, request or agreement with that id here
     │   ├── RequestClosed          the request was already decided
     │   ├── NotShareable           the catalogue item may not be shared (不予共享)
-    │   └── AgreementStateError    the agreement cannot make that status change
+    │   ├── AgreementStateError    the agreement cannot make that status change
+    │   └── AgreementLimitReached  a release would exceed the agreement's release or row limit
     └── BudgetExceeded             a differential-privacy release would overspend its budget
 """
 
@@ -59,6 +61,7 @@ from typing import Any
 
 __all__ = [
     "AgreementInactive",
+    "AgreementLimitReached",
     "AgreementMismatch",
     "AgreementStateError",
     "AudienceMismatch",
@@ -86,6 +89,7 @@ __all__ = [
     "ProofError",
     "PurposeMismatch",
     "RecordNotFound",
+    "ReleaseTampered",
     "RequestClosed",
     "SchemaTooNew",
     "SignatureError",
@@ -216,6 +220,11 @@ class DocumentMismatch(InvalidDocument):
     unknown item or request, or terms outside the catalogue item."""
 
 
+class ReleaseTampered(InvalidDocument):
+    """A release's data does not hash to its signed manifest's content hash, or the manifest's
+    audit checkpoint does not verify or does not cover the release's event."""
+
+
 class ConsentError(GovShareError):
     """There is no lawful basis (consent or statute) for the requested processing."""
 
@@ -289,6 +298,11 @@ class NotShareable(ExchangeError):
 
 class AgreementStateError(ExchangeError):
     """The agreement cannot make that status change (e.g. resume a terminated agreement)."""
+
+
+class AgreementLimitReached(ExchangeError):
+    """A release would exceed the agreement's limit on releases or rows; nothing was released
+    or charged."""
 
 
 class BudgetExceeded(GovShareError):

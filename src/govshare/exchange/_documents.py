@@ -58,12 +58,13 @@ __all__ = [
 
 DOCUMENT_FORMAT: Final = "govshare.document.v1"
 MAX_DOCUMENT_BYTES: Final = 4 * 1024 * 1024
-DocumentType = Literal["catalogue", "request", "decision", "countersignature"]
+DocumentType = Literal["catalogue", "request", "decision", "countersignature", "release-manifest"]
 DOCUMENT_TYPES: Final[tuple[DocumentType, ...]] = (
     "catalogue",
     "request",
     "decision",
     "countersignature",
+    "release-manifest",
 )
 _DOMAIN: Final = b"govshare.document.v1\n"
 _SIGNATURE = r"^[A-Za-z0-9_-]{86}$"
@@ -82,7 +83,8 @@ class SignedDocument(Record):
 
     Attributes:
         format: ``"govshare.document.v1"``.
-        type: ``catalogue``, ``request``, ``decision`` or ``countersignature``.
+        type: ``catalogue``, ``request``, ``decision``, ``countersignature`` or
+            ``release-manifest``.
         version: the payload's schema version (1).
         id: 128 random bits as 32 hex digits; a store accepts each id once.
         issuer: the signing department.

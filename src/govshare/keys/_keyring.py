@@ -75,7 +75,7 @@ class KeyRing:
     ``"signing"``) signs audit-log checkpoints.
     """
 
-    __slots__ = ("_clock", "_department", "_entries", "_params", "_passphrase", "_path")
+    __slots__ = ("_clock", "_department", "_entries", "_params", "_passphrase", "_path", "_stamp")
 
     def __init__(
         self,
@@ -92,6 +92,7 @@ class KeyRing:
         self._entries = entries
         self._passphrase = passphrase
         self._params = params
+        self._stamp = _stamp(path)
 
     @classmethod
     def create(
@@ -137,19 +138,27 @@ class KeyRing:
         """
         target = Path(path)
         secret = resolve_passphrase(passphrase)
-        plaintext, params = read_key_file(target, secret)
-        try:
-            doc = json.loads(plaintext)
-            entries = [
-                _Entry(KeyInfo.model_validate(e["info"]), base64.b64decode(e["secret"]))
-                for e in doc["keys"]
-            ]
-            department = str(doc["department"])
-        except (ValueError, KeyError, TypeError):
-            raise KeyFileCorrupted(
-                f"key file {target} decrypted but its content is malformed"
-            ) from None
+        department, entries, params = _load(target, secret)
         return cls(target, department, entries, secret, params, clock)
+
+    def refresh(self) -> bool:
+        """Re-read the key file if another process changed it since it was read or written here.
+
+        One ``stat`` when nothing changed, so callers that must see a version retired elsewhere
+        (token verification) call it every time. Returns whether the keys were re-read.
+
+        Raises:
+            KeyStoreError / WrongPassphrase / KeyFileCorrupted: the changed file does not open
+                (the keys in memory are kept then).
+        """
+        stamp = _stamp(self._path)
+        if stamp == self._stamp:
+            return False
+        department, entries, params = _load(self._path, self._passphrase)
+        if department != self._department:
+            raise KeyFileCorrupted(f"key file {self._path} now belongs to another department")
+        self._entries, self._params, self._stamp = entries, params, stamp
+        return True
 
     @property
     def path(self) -> Path:
@@ -340,12 +349,36 @@ class KeyRing:
         }
         plaintext = json.dumps(doc).encode("utf-8")
         write_key_file(self._path, plaintext, self._passphrase, self._params, new=new)
+        self._stamp = _stamp(self._path)
 
     def __repr__(self) -> str:
         return f"KeyRing(department={self._department!r}, keys={len(self._entries)})"
 
     def __reduce__(self) -> NoReturn:
         refuse_pickle("KeyRing")
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """What changes when the key file is replaced (it is always replaced by a rename)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def _load(path: Path, passphrase: str) -> tuple[str, list[_Entry], ScryptParams]:
+    plaintext, params = read_key_file(path, passphrase)
+    try:
+        doc = json.loads(plaintext)
+        entries = [
+            _Entry(KeyInfo.model_validate(e["info"]), base64.b64decode(e["secret"]))
+            for e in doc["keys"]
+        ]
+        department = str(doc["department"])
+    except (ValueError, KeyError, TypeError):
+        raise KeyFileCorrupted(f"key file {path} decrypted but its content is malformed") from None
+    return department, entries, params
 
 
 def _new_entry(

@@ -6,11 +6,18 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, JsonValue, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    Field,
+    JsonValue,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from govshare._models import Record
+from govshare._models import Record, is_stored
 from govshare.audit._canonical import canonical_json
-from govshare.identifiers import looks_like_identifier
+from govshare.identifiers import refuse_identifier
 
 __all__ = ["AuditEvent", "AuditRecord", "entry_bytes"]
 
@@ -33,7 +40,10 @@ class AuditEvent(Record):
     """One thing that happened, as the log records it.
 
     Events carry references (record ids, pseudonyms, counts), never raw identifiers or keys: a
-    string shaped like a resident ID number or a mobile number anywhere in the event is refused.
+    string shaped like a resident ID, mobile or bank-card number anywhere in the event (its actor,
+    any key or value of its data, at any depth) is refused with
+    :class:`~govshare.IdentifierInText`. This is the last line of defence: every door that takes
+    free text checks it first, with a message that names the field.
 
     Attributes:
         type: dotted lower-case name, e.g. ``"consent.granted"``.
@@ -53,13 +63,11 @@ class AuditEvent(Record):
         return value.astimezone(UTC)
 
     @model_validator(mode="after")
-    def _no_raw_identifiers(self) -> AuditEvent:
+    def _no_raw_identifiers(self, info: ValidationInfo) -> AuditEvent:
+        if is_stored(info):
+            return self  # an entry read back: the log's integrity, not this check, vouches for it
         for text in _strings([self.actor, self.data]):
-            if looks_like_identifier(text):
-                raise ValueError(
-                    "looks like a raw personal identifier (resident ID or phone number); "
-                    "record a pseudonym or a record id instead"
-                )
+            refuse_identifier(text, "an audit event string")
         return self
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 
 from govshare._clock import Clock, SystemClock, utc_iso
-from govshare._models import build
+from govshare._models import STORED, build
 from govshare.audit._events import EVENT_TYPE, AuditEvent, AuditRecord, entry_bytes
 from govshare.audit._merkle import (
     EMPTY_ROOT,
@@ -568,7 +568,7 @@ def _parse_entry(entry: bytes) -> AuditEvent:
     import json
 
     doc = json.loads(entry)
-    return AuditEvent.model_validate(doc["event"])
+    return AuditEvent.model_validate(doc["event"], context=STORED)
 
 
 def _parse_unverified(entry: object) -> AuditEvent | None:

@@ -24,6 +24,7 @@ from govshare.exchange._common import checked_text, from_json, micros, reading, 
 from govshare.exchange._documents import Documents, SignedDocument
 from govshare.exchange._models import AgreementTerms, DataSharingAgreement
 from govshare.exchange._tables import exchange_agreements
+from govshare.identifiers import shown
 from govshare.storage import Store
 from govshare.tokens import AgreementScope, AgreementStatus
 from govshare.types import AgreementId
@@ -155,7 +156,7 @@ class Agreements:
         with reading(self._store, conn) as tx:
             row = tx.execute(select(_a).where(_a.c.agreement_id == agreement_id)).first()
         if row is None:
-            raise RecordNotFound(f"no agreement {agreement_id!r} here")
+            raise RecordNotFound(f"no agreement {shown(agreement_id)} here")
         return _record(row, when)
 
     def list(
@@ -348,7 +349,7 @@ class Agreements:
             query = query.with_for_update()
         row = tx.execute(query).first()
         if row is None:
-            raise RecordNotFound(f"no agreement {agreement_id!r} here")
+            raise RecordNotFound(f"no agreement {shown(agreement_id)} here")
         return _record(row, now)
 
     @staticmethod

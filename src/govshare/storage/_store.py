@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from govshare.exceptions import InputError, SchemaTooNew, StorageError, StoreUnavailable
+from govshare.identifiers import shown
 from govshare.types import SCHEMA_PATTERN, matches
 
 __all__ = ["DEFAULT_URL", "Store", "default_url"]
@@ -93,7 +94,7 @@ class Store:
             engine = _postgres_engine(parsed, schema, read_only=read_only)
         else:
             raise InputError(
-                f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://"
+                f"unsupported database {shown(backend)}: use sqlite:/// or postgresql+psycopg://"
             )
         store = cls(engine, parsed, schema)
         try:
@@ -365,6 +366,8 @@ def _sqlite_engine(url: URL, *, create: bool, read_only: bool = False) -> Engine
             )
         if not create and not path.exists():
             raise StoreUnavailable(f"there is no SQLite store at {path}")
+        if create and not read_only:
+            _create_private(path)
         if read_only:
             # SQLite itself refuses every write on a connection opened with mode=ro.
             url = url.set(database=f"file:{path}", query={"mode": "ro", "uri": "true"})
@@ -398,6 +401,17 @@ def _sqlite_engine(url: URL, *, create: bool, read_only: bool = False) -> Engine
             raise StoreUnavailable("the SQLite store is locked or cannot be opened") from None
 
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty database file readable by its owner only (SQLite gives its -wal and -shm
+    files the same mode); an existing file is left as it is."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StoreUnavailable(f"cannot create the SQLite store: {exc.strerror}") from None
 
 
 def _postgres_engine(url: URL, schema: str | None, *, read_only: bool = False) -> Engine:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import AwareDatetime, Field, field_serializer, field_validator, model_validator
 
 from govshare._models import Record
-from govshare.identifiers import looks_like_identifier
+from govshare.identifiers import refuse_identifier
 from govshare.types import AgreementId, CaseRef, DepartmentId, Jti, KeyId, Principal, Slug
 
 __all__ = ["DETAIL_TYPE", "AuthorizationDetail", "Claims", "Grant"]
@@ -95,8 +95,8 @@ class Claims(Record):
         texts = [self.iss, self.sub, self.aud, d.purpose, d.legal_basis, *d.categories, *d.actions]
         optional = (d.dataset, d.consent_record, d.agreement, d.case_ref, d.principal)
         texts += [t for t in optional if t is not None]
-        if any(looks_like_identifier(t) for t in texts):
-            raise ValueError("claims must not hold personal identifiers (use record ids)")
+        for text in texts:
+            refuse_identifier(text, "a token claim")  # use record ids, never identifiers
         return self
 
     @property

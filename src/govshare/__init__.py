@@ -32,6 +32,7 @@ from govshare.audit import (
 )
 from govshare.exceptions import (
     AgreementInactive,
+    AgreementLimitReached,
     AgreementMismatch,
     AgreementStateError,
     AudienceMismatch,
@@ -43,6 +44,7 @@ from govshare.exceptions import (
     ExchangeError,
     FeatureNotEnabled,
     GovShareError,
+    IdentifierInText,
     InputError,
     IntegrityError,
     InvalidDocument,
@@ -58,6 +60,7 @@ from govshare.exceptions import (
     ProofError,
     PurposeMismatch,
     RecordNotFound,
+    ReleaseTampered,
     RequestClosed,
     SchemaTooNew,
     SignatureError,
@@ -108,6 +111,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AgreementInactive",
+    "AgreementLimitReached",
     "AgreementMismatch",
     "AgreementStateError",
     "AudienceMismatch",
@@ -123,6 +127,7 @@ __all__ = [
     "ExchangeError",
     "FeatureNotEnabled",
     "GovShareError",
+    "IdentifierInText",
     "InclusionProof",
     "InputError",
     "IntegrityError",
@@ -142,6 +147,7 @@ __all__ = [
     "Pseudonymiser",
     "PurposeMismatch",
     "RecordNotFound",
+    "ReleaseTampered",
     "RequestClosed",
     "SchemaTooNew",
     "SignatureError",

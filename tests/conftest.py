@@ -22,6 +22,9 @@ from govshare.testing import TEST_PASSPHRASE, FrozenClock, temporary_workspace
 settings.register_profile("govshare", deadline=None)
 settings.load_profile("govshare")
 
+# Plot tests and docs examples draw off-screen, whatever display the machine has.
+os.environ.setdefault("MPLBACKEND", "Agg")
+
 POSTGRES_ENV = "GOVSHARE_TEST_POSTGRES_URL"
 RUN_ID = uuid.uuid4().hex[:8]
 

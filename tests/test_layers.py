@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "govshare._arrow",
             "govshare._noise",
             "govshare._version",
+            "govshare._html",
         ),
     ),
     ("crypto", ("govshare.crypto",)),

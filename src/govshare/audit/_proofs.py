@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer
 
+from govshare._html import Table, b64, card
 from govshare._models import Record
 from govshare.audit._note import Checkpoint, SignedNote, verify_note
 from govshare.crypto import VerifyKey
@@ -36,7 +38,25 @@ Hash = Annotated[
 """Bytes that travel in JSON as standard base64 (the alphabet checkpoints use)."""
 
 
-class InclusionProof(Record):
+class _HashRecord(Record):
+    """A record whose hashes show as base64 in its repr, as in JSON (never as raw bytes)."""
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            if isinstance(value, bytes):
+                yield name, b64(value)
+            elif isinstance(value, tuple) and all(isinstance(v, bytes) for v in value):
+                yield name, tuple(b64(v) for v in value)
+            else:
+                yield name, value
+
+
+def _path(proof: tuple[bytes, ...]) -> Table:
+    rows = [(i, b64(h)) for i, h in enumerate(proof)]
+    return Table("proof hashes (base64)", ("#", "hash"), rows, empty="none (a one-leaf tree)")
+
+
+class InclusionProof(_HashRecord):
     """Proof that the leaf at ``index`` is in the tree of ``size`` leaves with root ``root``."""
 
     index: int
@@ -55,8 +75,17 @@ class InclusionProof(Record):
 
         verify_inclusion(self.leaf_hash, self.index, self.size, self.proof, self.root)
 
+    def _repr_html_(self) -> str:
+        """A card for Jupyter (hashes in base64); it does not verify the proof."""
+        return card(
+            f"Inclusion proof of entry {self.index} in a tree of {self.size}",
+            [("leaf hash", b64(self.leaf_hash)), ("root", b64(self.root))],
+            tables=[_path(self.proof)],
+            note="unverified: call verify(), and compare the root with a trusted checkpoint",
+        )
 
-class ConsistencyProof(Record):
+
+class ConsistencyProof(_HashRecord):
     """Proof that the tree of ``size1`` leaves is a prefix of the tree of ``size2`` leaves."""
 
     size1: int
@@ -74,6 +103,18 @@ class ConsistencyProof(Record):
         from govshare.audit._merkle import verify_consistency
 
         verify_consistency(self.size1, self.size2, self.proof, self.root1, self.root2)
+
+    def _repr_html_(self) -> str:
+        """A card for Jupyter (hashes in base64); it does not verify the proof."""
+        return card(
+            f"Consistency proof: tree of {self.size1} is a prefix of tree of {self.size2}",
+            [
+                ("root of the smaller tree", b64(self.root1)),
+                ("root of the larger tree", b64(self.root2)),
+            ],
+            tables=[_path(self.proof)],
+            note="unverified: call verify(), and compare both roots with trusted checkpoints",
+        )
 
 
 @dataclass(frozen=True)
@@ -126,8 +167,22 @@ class SignedCheckpoint:
     def __str__(self) -> str:
         return self.text
 
+    def __repr__(self) -> str:
+        return f"SignedCheckpoint(origin={self.origin!r}, size={self.size}, root={b64(self.root_hash)!r})"
 
-class VerifyReport(Record):
+    def _repr_html_(self) -> str:
+        """A card for Jupyter: origin, size, root (base64) and who signed (not verified here)."""
+        return card(
+            f"Checkpoint of {self.origin} at size {self.size}",
+            [
+                ("root (base64)", b64(self.root_hash)),
+                ("signed by", [s.name for s in self.note.signatures]),
+            ],
+            note="signatures not checked: call verify(key)",
+        )
+
+
+class VerifyReport(_HashRecord):
     """What :meth:`AuditLog.verify` checked and found consistent."""
 
     size: int
@@ -136,3 +191,19 @@ class VerifyReport(Record):
     nodes_checked: int
     checkpoints_checked: int
     since_size: int | None = None
+
+    def _repr_html_(self) -> str:
+        """A card for Jupyter: what was checked, and the root it found (base64)."""
+        scope = "the whole log" if self.since_size is None else f"from size {self.since_size}"
+        return card(
+            f"Audit log verified: {self.size} entries",
+            [
+                ("root (base64)", b64(self.root)),
+                ("scope", scope),
+                ("entries checked", self.entries_checked),
+                ("tree nodes checked", self.nodes_checked),
+                ("checkpoints checked", self.checkpoints_checked),
+            ],
+            ok=True,
+            status="verified",
+        )

@@ -24,7 +24,8 @@ from govshare.audit import (
 from govshare.compliance._policy import Policy
 from govshare.consent import ConsentRecord, read_consent_records
 from govshare.dp import BudgetStatus, StoreLedger
-from govshare.exceptions import GovShareError, InputError, IntegrityError
+from govshare.exceptions import GovShareError, InputError, IntegrityError, StorageError
+from govshare.exchange import RequestRecord, read_requests
 from govshare.identifiers import shown
 from govshare.storage import Store, workspace_meta
 
@@ -197,6 +198,15 @@ class Context:
     def budgets(self) -> list[BudgetStatus]:
         """Every cap of the store's DP ledger, as it stands now."""
         return list(StoreLedger(self.store, self.log).show())
+
+    @cached_property
+    def received_requests(self) -> list[RequestRecord] | StorageError:
+        """Every request this store received as provider (the exchange's read API), or the
+        error that says a stored request cannot be read as a valid record."""
+        try:
+            return read_requests(self.store, side="provider")
+        except StorageError as exc:
+            return exc
 
     @property
     def controller(self) -> str:

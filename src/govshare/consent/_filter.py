@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import Connection, Select, select
 
 from govshare._clock import utc_iso
+from govshare._html import Table, card
 from govshare._models import Record
 from govshare.consent._decide import STEP_REASONS, Request, best_step, from_us, steps_vectorised
 from govshare.consent._models import Reason, StatutoryBasis
@@ -52,6 +53,29 @@ class FilterReport(Record):
     at: str
     statutory_basis_id: str | None = None
 
+    def _repr_html_(self) -> str:
+        """A card for Jupyter: the request, the counts, and the exclusions by reason."""
+        return card(
+            f"Consent filter: {self.kept} of {self.rows} rows kept",
+            self._fields(),
+            tables=[self._reasons()],
+        )
+
+    def _fields(self) -> list[tuple[str, object]]:
+        return [
+            ("recipient", self.recipient),
+            ("purpose", self.purpose),
+            ("categories", self.categories),
+            ("at", self.at),
+            ("statutory basis", self.statutory_basis_id),
+            ("rows", self.rows),
+            ("kept", self.kept),
+            ("excluded", self.excluded),
+        ]
+
+    def _reasons(self) -> Table:
+        return Table("rows by reason", ("reason", "rows"), sorted(self.by_reason.items()))
+
 
 @dataclass(frozen=True)
 class FilterResult:
@@ -72,6 +96,16 @@ class FilterResult:
     def excluded(self) -> pd.Series:
         """The reason of every excluded row, indexed like the input."""
         return self.reasons[~self.reasons.isin([Reason.ALLOWED.value, Reason.STATUTORY.value])]
+
+    def _repr_html_(self) -> str:
+        """The report's card and the kept frame's shape; never the rows (they hold raw IDs)."""
+        r = self.report
+        shape = f"{len(self.frame)} rows, {len(self.frame.columns)} columns"
+        return card(
+            f"Consent filter result: {r.kept} of {r.rows} rows kept",
+            [*r._fields(), ("frame", shape), ("columns", [str(c) for c in self.frame.columns])],
+            tables=[r._reasons()],
+        )
 
 
 def load_state(conn: Connection, at_us: int) -> pd.DataFrame:

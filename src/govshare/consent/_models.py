@@ -8,6 +8,7 @@ from typing import Annotated, Final, Literal
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
+from govshare._html import card, short
 from govshare._models import Record
 from govshare.identifiers import FREE_TEXT
 from govshare.types import Code, DepartmentId
@@ -143,6 +144,33 @@ class ConsentRecord(Record):
     def separate(self) -> bool:
         """Whether this is a separate consent (PIPL Art. 23, 29)."""
         return "separate" in self.consent_type
+
+    def _repr_html_(self) -> str:
+        """A card for Jupyter; the subject and guardian pseudonyms are shortened."""
+        recipient = self.recipients[0]
+        return card(
+            f"Consent record {self.record_id}",
+            [
+                ("subject (registry pseudonym)", short(self.subject)),
+                ("minor", self.minor),
+                ("guardian", None if self.guardian is None else short(self.guardian.subject)),
+                ("controller", self.controller),
+                ("recipient", f"{recipient.id} ({recipient.name})"),
+                ("purposes", self.purposes),
+                ("categories", self.categories),
+                ("sensitive categories", self.sensitive_categories),
+                ("legal basis", self.legal_basis),
+                ("consent type", self.consent_type),
+                ("granted at", self.granted_at),
+                ("expires at", self.expires_at),
+                (
+                    "notice",
+                    None if self.notice is None else f"{self.notice.uri} v{self.notice.version}",
+                ),
+                ("retention", self.retention_period),
+                ("impact assessment", self.impact_assessment),
+            ],
+        )
 
 
 class ConsentEvent(Record):

@@ -27,7 +27,7 @@ from govshare.dp._ledger import BudgetReport, Ledger, MemoryLedger, StoreLedger
 from govshare.dp._limits import MAX_BOUND, MAX_CONTRIBUTIONS, MAX_EPSILON, MIN_BOUND
 from govshare.dp._models import BudgetStatus, Component, Preview, Release
 from govshare.dp._query import Query
-from govshare.dp._result import DPResult
+from govshare.dp._result import DPResult, ResultPlot
 
 __all__ = [
     "MAX_BOUND",
@@ -45,5 +45,6 @@ __all__ = [
     "Preview",
     "Query",
     "Release",
+    "ResultPlot",
     "StoreLedger",
 ]

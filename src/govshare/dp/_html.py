@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
+
+from markupsafe import escape
 
 from govshare.dp._models import BudgetStatus, Release
 
@@ -39,8 +40,9 @@ def budget_html(statuses: Sequence[BudgetStatus]) -> str:
     )
 
 
-def release_html(release: Release, table: str) -> str:
-    """The result table under a one-line caption of its release metadata."""
+def release_html(release: Release, table: str, *, shown: int | None = None) -> str:
+    """The result table under a one-line caption of its release metadata (and, when *shown*
+    differs from the groups released, how many of them the table shows)."""
     bounds = f", bounds {release.bounds}" if release.bounds else ""
     mechanisms = ", ".join(sorted({c.mechanism for c in release.components}))
     guarantees = "; ".join(sorted({c.guarantee.split(":")[0] for c in release.components}))
@@ -50,5 +52,7 @@ def release_html(release: Release, table: str) -> str:
         f"{escape(bounds)} ({escape(guarantees)}); "
         f"{release.confidence:.0%} intervals cover the noise only"
     )
+    if shown is not None and shown != release.groups:
+        caption += f"; {shown} rows shown, derived from the {release.groups} groups released"
     note = f"<p><strong>{escape(release.note)}</strong></p>" if release.note else ""
     return f"<div><p><small>{caption}</small></p>{note}{table}</div>"

@@ -13,7 +13,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Connection, and_, select, update
 
@@ -33,6 +33,9 @@ from govshare.exceptions import BudgetExceeded, InputError
 from govshare.identifiers import refuse_identifier, shown
 from govshare.storage import Store
 from govshare.types import check_dataset
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["BudgetReport", "Ledger", "MemoryLedger", "StoreLedger", "check_name"]
 
@@ -69,6 +72,23 @@ class BudgetReport(Sequence[BudgetStatus]):
         from govshare.dp._html import budget_html
 
         return budget_html(self._statuses)
+
+    def plot(
+        self,
+        *,
+        ax: Axes | None = None,
+        measure: Literal["epsilon", "delta"] = "epsilon",
+        title: str | None = None,
+    ) -> Axes:
+        """Draw every cap as a bar filled to what is spent; returns the matplotlib ``Axes``.
+
+        Raises:
+            InputError: *measure* is not ``"epsilon"`` or ``"delta"``.
+            FeatureNotEnabled: matplotlib is not installed (``pip install 'govshare[plot]'``).
+        """
+        from govshare.dp._plot import plot_budget
+
+        return plot_budget(self._statuses, ax=ax, measure=measure, title=title)
 
 
 class Ledger(ABC):

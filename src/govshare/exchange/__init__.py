@@ -53,6 +53,7 @@ from govshare.exchange._models import (
     RequestRecord,
 )
 from govshare.exchange._odrl import ODRL_CONTEXT, from_odrl, odrl_document_loader, to_odrl
+from govshare.exchange._reading import read_requests
 from govshare.exchange._release import (
     DATA_FILE,
     MANIFEST_FILE,
@@ -115,6 +116,7 @@ __all__ = [
     "is_working_day",
     "odrl_document_loader",
     "read_releases",
+    "read_requests",
     "terms_digest",
     "to_odrl",
 ]

@@ -8,12 +8,15 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from govshare._html import Table, card
 from govshare._models import Record
 
 __all__ = ["Kind", "ValidationReport", "report_from_codes"]
 
 Kind = Literal["resident_id", "mobile", "name"]
 """What an identifier column holds: resident ID numbers, mainland mobile numbers or names."""
+
+_SHOWN_ROWS = 20
 
 
 class ValidationReport(Record):
@@ -62,6 +65,25 @@ class ValidationReport(Record):
             f"{self.rows} rows: {self.valid} valid, {self.missing} missing, {self.invalid} invalid"
         )
         return f"{text} ({reasons})" if reasons else text
+
+    def _repr_html_(self) -> str:
+        """A card for Jupyter: counts, reasons and the first invalid row positions (no values)."""
+        shown = self.invalid_rows[:_SHOWN_ROWS]
+        more = len(self.invalid_rows) - len(shown)
+        positions = ", ".join(str(r) for r in shown) + (f" … and {more} more" if more else "")
+        return card(
+            f"Validation of {self.kind} identifiers",
+            [
+                ("rows", self.rows),
+                ("valid", self.valid),
+                ("missing", self.missing),
+                ("invalid", self.invalid),
+                ("invalid row positions", positions or None),
+            ],
+            tables=[Table("invalid by reason", ("reason", "rows"), sorted(self.by_reason.items()))],
+            ok=self.ok,
+            status="no invalid identifier" if self.ok else f"{self.invalid} invalid",
+        )
 
 
 def report_from_codes(

@@ -79,14 +79,20 @@ def race_verify_threads(
 
 
 def verify_until_killed(
-    url: str, key_file: str, tokens: list[str], audience: str, purpose: str, out: str
+    url: str,
+    schema: str | None,
+    key_file: str,
+    tokens: list[str],
+    audience: str,
+    purpose: str,
+    out: str,
 ) -> None:
     """Verify *tokens* from 8 threads (each many times) and append ``<jti>\\n`` to *out* right
     after each accepted verify returns; runs until the parent kills the process."""
     import os
     import threading
 
-    ws = Workspace.open(url, passphrase=TEST_PASSPHRASE, key_file=key_file)
+    ws = Workspace.open(url, schema=schema, passphrase=TEST_PASSPHRASE, key_file=key_file)
     fd = os.open(out, os.O_WRONLY | os.O_APPEND)
     lock = threading.Lock()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import signal
@@ -18,6 +19,7 @@ import pytest
 from govshare import Workspace
 from govshare.exceptions import InvalidToken, StorageError, TokenReplayed
 from govshare.testing import TEST_PASSPHRASE
+from govshare.tokens import _paseto
 from tests.conftest import Target
 from tests.tokens._workers import race_verify_threads, verify_until_killed
 from tests.tokens.conftest import PURPOSE
@@ -89,7 +91,7 @@ def test_concurrent_verifies_share_commits(
     local_holder: Workspace, local_make_token: MakeToken, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Verifies arriving while a commit is in flight join one later commit: 12 verifies from
-    12 threads take at most 2 transactions when the first commit is held until all queued."""
+    12 threads take at most 2 transactions when the first commit is held until the rest queued."""
     tokens = [local_make_token() for _ in range(12)]
     group: Any = local_holder.tokens._group
     begin = group._begin
@@ -99,10 +101,19 @@ def test_concurrent_verifies_share_commits(
     def counting() -> Any:
         opened.append(1)
         if len(opened) == 1:
-            queued.wait(30)  # hold the first commit until the other 11 wait behind it
+            queued.wait(30)  # hold the first commit until every other verify waits behind it
         return begin()
 
     monkeypatch.setattr(group, "_begin", counting)
+    together = group._together
+    first: list[int] = []
+
+    def sizes(batch: Any) -> Any:
+        if not first:
+            first.append(len(batch))
+        return together(batch)
+
+    monkeypatch.setattr(group, "_together", sizes)
     threads = [
         threading.Thread(
             target=local_holder.tokens.verify,
@@ -114,7 +125,7 @@ def test_concurrent_verifies_share_commits(
     for t in threads:
         t.start()
     deadline = time.monotonic() + 30
-    while len(group._queue) < 11 and time.monotonic() < deadline:
+    while (not first or first[0] + len(group._queue) < 12) and time.monotonic() < deadline:
         time.sleep(0.01)
     queued.set()
     for t in threads:
@@ -209,7 +220,7 @@ def test_verify_many_equals_one_by_one_verify(
 
 @pytest.mark.slow
 def test_sigkill_during_group_commits_loses_no_accepted_verify(
-    tmp_path: Path, issuer: Workspace
+    tmp_path: Path, issuer: Workspace, target: Target
 ) -> None:
     """A process verifying from 8 threads is SIGKILLed mid-stream: every verify it reported
     accepted has its use and its token.accepted event in the store, and no token was accepted
@@ -218,7 +229,9 @@ def test_sigkill_during_group_commits_loses_no_accepted_verify(
 
     from govshare.testing import temporary_workspace
 
-    holder = temporary_workspace(tmp_path / "holder", department="civil-affairs")
+    holder = temporary_workspace(
+        tmp_path / "holder", department="civil-affairs", url=target.url, schema=target.schema
+    )
     holder.tokens.trust(issuer.keys.export_public())
     now = datetime.now(UTC)
     tokens = [
@@ -232,13 +245,14 @@ def test_sigkill_during_group_commits_loses_no_accepted_verify(
         )
         for _ in range(40)
     ]
-    url, keys = holder.store.url, str(tmp_path / "holder" / "govshare.keys")
+    url, keys = target.url, str(holder.keys.path)
     holder.close()
     out = tmp_path / "accepted.txt"
     out.write_bytes(b"")
     ctx = multiprocessing.get_context("fork")
     proc = ctx.Process(
-        target=verify_until_killed, args=(url, keys, tokens, "civil-affairs", PURPOSE, str(out))
+        target=verify_until_killed,
+        args=(url, target.schema, keys, tokens, "civil-affairs", PURPOSE, str(out)),
     )
     proc.start()
     deadline = time.monotonic() + 120
@@ -249,7 +263,7 @@ def test_sigkill_during_group_commits_loses_no_accepted_verify(
     proc.join(30)
     reported = Counter(out.read_text().split())
     assert sum(reported.values()) >= 30
-    after = Workspace.open(url, passphrase=TEST_PASSPHRASE, key_file=keys)
+    after = Workspace.open(url, schema=target.schema, passphrase=TEST_PASSPHRASE, key_file=keys)
     try:
         logged = Counter(
             str(r.event.data["jti"])
@@ -259,6 +273,10 @@ def test_sigkill_during_group_commits_loses_no_accepted_verify(
         for jti, n in reported.items():
             assert logged[jti] >= n  # every reported accept is durable
         assert max(logged.values()) <= 3  # and none beyond max_uses
+        for token in tokens:  # each use count is exactly its logged accepts (one transaction)
+            jti = json.loads(_paseto.split(token)[0][:-64])["jti"]
+            uses = after.tokens.introspect(token, now=now)
+            assert uses.get("uses", 3) == logged[jti]  # inactive here only when all 3 are spent
         after.audit.verify()
     finally:
         after.close()

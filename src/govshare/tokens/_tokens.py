@@ -368,12 +368,15 @@ class Tokens:
         key; the signature (bound to *consent_hash*, if the token rests on a consent record);
         the claims are well formed and ``iss`` is the key's department; ``nbf``/``iat`` are not
         in the future and ``exp`` has not passed (± the leeway); ``aud`` is *audience*; the
-        purpose is *purpose*; *categories* and *action* are within the grant; the token (and
-        the one it was exchanged from) is not revoked; a use is left; and, for a token bound to an
-        agreement (or when *agreement* is given), that the agreement is the one asked for, is
+        purpose is *purpose*; *categories* and *action* are within the grant; neither the token
+        nor any token it was exchanged from is revoked; a use is left; and, for a token bound to
+        an agreement (or when *agreement* is given), that the agreement is the one asked for, is
         active at this instant, and that the token's parties, purpose, categories and principal
-        are within it, read in the same transaction as the use count. The accept event and
-        the use count commit together; a refusal is logged in its own transaction.
+        are within it, read in the same transaction as the use count.
+
+        When it returns, the use count and the ``token.accepted`` event have committed together;
+        when it raises a refusal, the ``token.refused`` event has committed. Concurrent calls
+        from several threads share commits (group commit) without weakening either promise.
 
         With *conn* (the caller's transaction, e.g. from :meth:`govshare.Workspace.transaction`)
         the use count and the accept event are written there and commit or roll back with the
@@ -383,7 +386,8 @@ class Tokens:
 
         Args:
             token: the presented token.
-            audience: this (holding) department, as the token must name it.
+            audience: this (holding) department's own id, as the token must name it (any
+                other id is refused with InputError: a verifier accepts only its own tokens).
             purpose: the purpose the data is requested for.
             categories: the categories requested (default: all the token grants).
             action: the action requested, if the caller checks one.
@@ -405,8 +409,10 @@ class Tokens:
             TokenReplayed: already used ``max_uses`` times.
             AgreementMismatch: bound to another or an unknown agreement, or outside it.
             AgreementInactive: its agreement is not active at this instant.
-            InputError: the caller's own arguments are malformed.
+            InputError: the caller's own arguments are malformed, or *audience* is not this
+                department.
             NaiveDatetimeError: *now* has no timezone.
+            StoreUnavailable / StorageError: the commit failed (the token was not accepted).
         """
         request = self._ask(audience, purpose, categories, action, agreement)
         when = self._now(now, consent_hash)

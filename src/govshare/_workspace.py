@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Connection, select
 
@@ -355,6 +355,7 @@ class Workspace:
 
     # [exchange]
     if TYPE_CHECKING:
+        from govshare.exchange import AggregateQuery as _AggregateQuery
         from govshare.exchange import Agreements as _Agreements
         from govshare.exchange import Catalogue as _Catalogue
         from govshare.exchange import Documents as _Documents
@@ -441,6 +442,28 @@ class Workspace:
         """
         return self.releases.share(
             df, agreement=agreement, token=token, subject_column=subject_column
+        )
+
+    def share_aggregates(
+        self,
+        df: pd.DataFrame,
+        *,
+        agreement: str,
+        token: str,
+        subject_column: str,
+        queries: Sequence[_AggregateQuery | Mapping[str, Any]],
+    ) -> _Release:
+        """Release differentially private statistics of *df* under *agreement*: the checks and
+        consent filter of :meth:`share`, each statistic charged to the agreement's epsilon total
+        in the same transaction. Counts are non-negative integers (``value``), with the
+        unclamped noisy ``raw_value`` beside them.
+
+        Raises:
+            InputError, AgreementLimitReached, RecordNotFound, AgreementStateError,
+            InvalidToken: as :meth:`govshare.exchange.Exchange.share_aggregates`.
+        """
+        return self.releases.share_aggregates(
+            df, agreement=agreement, token=token, subject_column=subject_column, queries=queries
         )
 
     def receive(self, release: _Release, *, log_key: str | None = None) -> _Received:

@@ -14,11 +14,14 @@ the receiving department trusts (``ws.tokens.trust``) before anything is stored:
   while it is active and only within its terms;
 * ``ws.share()`` / ``ws.receive()``: a :class:`Release` of the rows and columns an agreement and
   the consent registry allow, pseudonymised for the requester, with a signed
-  :class:`ReleaseManifest`; ``ws.releases`` and :func:`read_releases` list what was released.
+  :class:`ReleaseManifest`; ``ws.share_aggregates()`` releases DP statistics only
+  (:class:`AggregateQuery`), charged to the agreement's epsilon total; ``ws.releases`` and
+  :func:`read_releases` list what was released.
 """
 
 from __future__ import annotations
 
+from govshare.exchange._aggregates import RESULT_COLUMNS, AggregateQuery
 from govshare.exchange._agreements import Agreements, Countersignature, terms_digest
 from govshare.exchange._calendar import (
     BEIJING,
@@ -75,6 +78,8 @@ __all__ = [
     "MAX_DOCUMENT_BYTES",
     "MISSING_SUBJECT",
     "ODRL_CONTEXT",
+    "RESULT_COLUMNS",
+    "AggregateQuery",
     "AgreementTerms",
     "Agreements",
     "AuditAnchor",

@@ -8,13 +8,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-import rfc8785
 from pydantic import AwareDatetime, Field
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from govshare._clock import Clock, ensure_aware, utc_iso
 from govshare._models import Record
-from govshare.audit import AuditLog
+from govshare.audit import AuditLog, canonical_json
 from govshare.exceptions import (
     AgreementStateError,
     DocumentMismatch,
@@ -72,7 +71,7 @@ class Countersignature(Record):
 
 def terms_digest(terms: AgreementTerms) -> str:
     """SHA-256 (hex) of the RFC 8785 canonical JSON of *terms*: what a countersignature accepts."""
-    return hashlib.sha256(bytes(rfc8785.dumps(terms.model_dump(mode="json")))).hexdigest()
+    return hashlib.sha256(canonical_json(terms.model_dump(mode="json"))).hexdigest()
 
 
 def insert_agreement(

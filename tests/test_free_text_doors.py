@@ -197,3 +197,13 @@ def test_stored_events_are_read_back_under_the_old_rules(tmp_path: Path) -> None
         ws.audit.verify()
     finally:
         ws.close()
+
+
+@pytest.mark.parametrize("code", ["case-13800138000", "id110101199003071233", "p-8613800138000"])
+def test_vocabulary_codes_refuse_identifiers(ws: Workspace, code: str) -> None:
+    """A custom vocabulary term whose code is identifier-shaped never reaches the store."""
+    before = snapshot(_db(ws))
+    term = {"code": code, "label_en": "Local purpose", "label_zh": "本地用途"}
+    with pytest.raises(IdentifierInText):
+        Vocabulary.from_config(json.dumps({"purposes": [term]}))
+    assert snapshot(_db(ws)) == before

@@ -12,11 +12,11 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
-from govshare._models import Record, build
+from govshare._models import Record, build, is_stored
 from govshare.exceptions import InputError
-from govshare.identifiers import FREE_TEXT
+from govshare.identifiers import FREE_TEXT, refuse_identifier
 from govshare.types import CODE_PATTERN, Code, matches
 
 __all__ = ["DPV", "DPV_PD", "TERM_KINDS", "Term", "TermKind", "Vocabulary"]
@@ -48,6 +48,11 @@ class Term(Record):
     dpv: Annotated[str, Field(pattern=r"^https://", max_length=300)] | None = None
     sensitive: bool = False
     pipl: Annotated[str, Field(max_length=40), FREE_TEXT] | None = None
+
+    @field_validator("code")
+    @classmethod
+    def _code_holds_no_identifier(cls, value: str, info: ValidationInfo) -> str:
+        return value if is_stored(info) else refuse_identifier(value, "a term code")
 
 
 def _t(code: str, en: str, zh: str, dpv: str | None = None, **extra: Any) -> Term:

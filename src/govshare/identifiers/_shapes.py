@@ -51,11 +51,17 @@ __all__ = [
 _SEP: Final = r"[\s\-\u2010-\u2015\u2212\u30fc\u00b7\u2027\u30fb./\\_()+]"
 _GROUP = re.compile(rf"[0-9]+(?:{_SEP}{{1,3}}[0-9]+)*(?:{_SEP}{{0,3}}[Xx])?")
 _CLUSTER = re.compile(r"[0-9]+")
-_WORD = re.compile(r"[0-9A-Za-z]+")
+_NON_DIGITS = re.compile(r"[^0-9]+")
+_TIMESTAMP = re.compile(  # RFC 3339, as every event time is written
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})?"
+)
+_INVISIBLE = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\U000e0000-\U000e007f]"
+)
+_LONG_WORD = re.compile(r"[0-9A-Za-z]{16,}")  # a word that may be an opaque code
 _HEX = re.compile(r"[0-9a-f]+|[0-9A-F]+")
 _SWITCH = re.compile(r"[0-9](?=[A-Za-z])|[A-Za-z](?=[0-9])")
-_ANY_DECIMAL = re.compile(r"\d")
-_FRACTION = re.compile(r"[0-9]+/[0-9]+")
+_OTHER_DECIMAL = re.compile(r"(?![0-9])\d")
 _MOBILE = re.compile(r"(?:86|0086)?1[3-9][0-9]{9}")
 _CARD = re.compile(r"(?:4|5[1-5]|62|2[2-7]|35|6[05])[0-9]+")
 _PROVINCES: Final = frozenset(  # GB/T 2260 province-level codes, the first two digits of an ID
@@ -63,7 +69,6 @@ _PROVINCES: Final = frozenset(  # GB/T 2260 province-level codes, the first two 
     for block in (range(11, 16), range(21, 24), range(31, 38), range(41, 47), range(50, 55))
     for n in block
 ).union(str(n) for n in (*range(61, 66), 71, 81, 82, 83, 91))
-_OPAQUE_LENGTH: Final = 16
 _LONGEST: Final = 19  # the longest shape: a 19-digit card number
 
 
@@ -76,10 +81,8 @@ def looks_like_identifier(text: str) -> bool:
     False
     """
     text = _normalise(text)
-    if not any(c.isdigit() for c in text):
-        return False
-    if _FRACTION.fullmatch(text):  # an exact amount "p/q" is two numbers, not one
-        return any(_group_matches(side) for side in text.split("/"))
+    if len(_NON_DIGITS.sub("", text)) < 11 or _TIMESTAMP.fullmatch(text):
+        return False  # every shape has 11 digits or more: most text stops here
     plain, found = _mask_opaque(text)
     return found or any(_group_matches(m.group()) for m in _GROUP.finditer(plain))
 
@@ -153,9 +156,10 @@ FreeText = Annotated[str, Field(min_length=1, max_length=2000), FREE_TEXT]
 def _normalise(text: str) -> str:
     if text.isascii():
         return text
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(c for c in text if unicodedata.category(c) != "Cf")
-    return _ANY_DECIMAL.sub(lambda m: str(unicodedata.decimal(m.group(), 0)), text)
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    if _OTHER_DECIMAL.search(text) is None:
+        return text
+    return _OTHER_DECIMAL.sub(lambda m: str(unicodedata.decimal(m.group(), 0)), text)
 
 
 def _mask_opaque(text: str) -> tuple[str, bool]:
@@ -165,12 +169,12 @@ def _mask_opaque(text: str) -> tuple[str, bool]:
     def mask(match: re.Match[str]) -> str:
         nonlocal found
         word = match.group()
-        if len(word) < _OPAQUE_LENGTH or not _is_opaque(word):
+        if not _is_opaque(word):
             return word
         found = found or any(_strict_id_within(run) for run in _CLUSTER.findall(word))
         return "#"
 
-    return _WORD.sub(mask, text), found
+    return _LONG_WORD.sub(mask, text), found
 
 
 def _is_opaque(word: str) -> bool:

@@ -45,6 +45,7 @@ from govshare.exceptions import (
     ReleaseTampered,
 )
 from govshare.exchange._agreements import Agreements, terms_digest
+from govshare.exchange._deletion import DeletionAttestation, attest_deletion
 from govshare.exchange._documents import Documents
 from govshare.exchange._models import DataSharingAgreement, GrantedColumn
 from govshare.exchange._release import (
@@ -59,7 +60,12 @@ from govshare.exchange._release import (
     read_releases,
     release_row,
 )
-from govshare.exchange._tables import exchange_agreements, exchange_releases
+from govshare.exchange._subjects import capturing, subjects_row
+from govshare.exchange._tables import (
+    exchange_agreements,
+    exchange_release_subjects,
+    exchange_releases,
+)
 from govshare.pseudonym import DEFAULT_SCHEME, SCHEMES, Kind, Pseudonymiser, SchemeName
 from govshare.storage import Store
 from govshare.tokens import Grant, Tokens
@@ -186,7 +192,8 @@ class Exchange:
             conn=tx,
         )
         subjects = df[subject_column]
-        codes = snapshot.reasons(subjects, self._consents.subject_pseudonyms.many)
+        seen: list[tuple[pd.Series, pd.Series]] = []  # the subjects' registry pseudonyms
+        codes = snapshot.reasons(subjects, capturing(self._consents.subject_pseudonyms.many, seen))
         keep = np.isin(codes, snapshot.kept_codes)
         kept = int(keep.sum())
         _check_limits(agreement, counters, rows=kept)
@@ -205,6 +212,8 @@ class Exchange:
             "excluded": excluded,
             "columns": [c.name for c in released],
             "content_sha256": hashlib.sha256(data).hexdigest(),
+            "principal": grant.claims.detail.principal,
+            "terms_sha256": terms_digest(terms),
         }
         index = self._audit.record("release.shared", event, time=now, conn=tx)
         tx.execute(
@@ -219,7 +228,7 @@ class Exchange:
             requester=terms.requester,
             agreement_id=agreement_id,
             agreement_version=terms.version,
-            terms_sha256=terms_digest(terms),
+            terms_sha256=event["terms_sha256"],
             token_jti=grant.jti,
             purpose=terms.purpose,
             case_ref=terms.case_ref,
@@ -247,6 +256,8 @@ class Exchange:
         row = release_row(manifest, "provider", document_id=doc.id, audit_index=index,
                           received_at=None)  # fmt: skip
         tx.execute(_r.insert(), row)
+        tx.execute(exchange_release_subjects.insert(),
+                   subjects_row(release_id, subjects, seen, codes, keep, snapshot.reason_names))  # fmt: skip
         return Release(text, data)
 
     def _lock_counters(self, tx: Connection, agreement_id: str) -> tuple[int, int]:
@@ -388,6 +399,14 @@ class Exchange:
                 f"agreement {manifest.agreement_id} is {agreement.status}, not active"
             )
         return agreement
+
+    def attest_deletion(
+        self, release_id: str, *, attested_by: str, method: str, deleted_at: datetime | None = None
+    ) -> DeletionAttestation:
+        """Attest, as the recipient, that received release *release_id*'s data was deleted
+        (records ``release.deleted``); see :func:`govshare.exchange.attest_deletion`."""
+        return attest_deletion(self._store, self._audit, self._clock, release_id,
+                               attested_by=attested_by, method=method, deleted_at=deleted_at)  # fmt: skip
 
     # -- records ---------------------------------------------------------------------------------
 

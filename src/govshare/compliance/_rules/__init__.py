@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from govshare.compliance._rules import audit, consent, dp, exchange, pseudonym, tokens
+from govshare.compliance._rules import audit, consent, dp, exchange, pseudonym, release, tokens
 
-__all__ = ["audit", "consent", "dp", "exchange", "pseudonym", "tokens"]
+__all__ = ["audit", "consent", "dp", "exchange", "pseudonym", "release", "tokens"]

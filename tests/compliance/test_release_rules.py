@@ -21,6 +21,7 @@ from govshare import Workspace
 from govshare.compliance import Evidence, Report, check
 from govshare.exceptions import InputError, RecordNotFound
 from govshare.exchange import read_deletions, read_release_subjects
+from govshare.storage import Store
 from govshare.testing import FrozenClock, temporary_workspace
 from tests.compliance._helpers import reverify
 from tests.exchange.conftest import PURPOSE, Pair
@@ -112,7 +113,13 @@ def test_releases_within_their_agreement_and_consent_pass(pair: Pair) -> None:
     assert len(subjects) == len(people.consented) + len(people.minors)
     assert set(subjects["basis"]) == {"allowed"}
     assert not subjects["subject"].isin(people.frame["id_number"].dropna()).any()
-    report = _checked(pair.provider)
+    kept = pair.provider.audit.checkpoint().text
+    ws = pair.provider
+    store = Store.open(ws.store.url, schema=ws.store.schema, read_only=True)  # as an auditor
+    try:
+        report = check(store, key=ws.public_key(), checkpoints=[kept])
+    finally:
+        store.close()
     for rule in (TOKEN, BASIS):
         finding = report.finding(rule)
         assert (finding.status, finding.checked, finding.violations) == ("pass", 2, 0), rule
@@ -331,3 +338,24 @@ def test_attest_deletion_refuses_bad_input(pair: Pair) -> None:
     with pytest.raises(InputError, match="already"):
         pair.requester.releases.attest_deletion(release_id, attested_by="li.na@hrss", method="x")
     assert len(read_deletions(pair.requester.store)) == 1
+
+
+def test_release_on_a_revoked_token_fails(sqlite_pair: Pair) -> None:
+    """A token revoked here (logged) whose revocation was then erased from token_state is let
+    through by the token check; the rule finds the revocation before the release in the log."""
+    pair = sqlite_pair
+    agreement = pair.agreement()
+    people = residents(pair)
+    presented = token(pair, agreement)
+    (issued,) = pair.requester.audit.tail(1)
+    jti = issued.event.data["jti"]
+    assert pair.provider.tokens.revoke(jti)
+    _sql(pair.provider, "UPDATE token_state SET revoked_at = NULL")
+    pair.clock.advance(minutes=1)
+    release = pair.provider.share(
+        people.frame, agreement=agreement, token=presented, subject_column="id_number"
+    )
+    report = _checked(pair.provider)
+    assert report.finding(TOKEN).status == "fail"
+    assert _notes(report, TOKEN) == {f"token {jti} was revoked before the release"}
+    assert reverify(report, TOKEN) == [release.manifest_unverified.audit.index]

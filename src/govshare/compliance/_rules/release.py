@@ -43,6 +43,7 @@ SHARED = "release.shared"
 RECEIVED = "release.received"
 DELETED = "release.deleted"
 ACCEPTED = "token.accepted"
+REVOKED = "token.revoked"
 COUNTERSIGNED = "agreement.countersigned"
 CHANGES = ("agreement.suspended", "agreement.resumed", "agreement.terminated")
 WITHDRAWN = "consent.withdrawn"
@@ -124,9 +125,19 @@ def _inactive(
 
 
 def _token_problem(
-    accepted: Iterable[AuditRecord], release: ReleaseRecord, purpose: str, seq: int
+    accepted: Iterable[AuditRecord],
+    revoked: Iterable[AuditRecord],
+    release: ReleaseRecord,
+    purpose: str,
+    seq: int,
 ) -> Text | None:
-    """None if a ``token.accepted`` entry for the release's token and agreement precedes it."""
+    """None if a ``token.accepted`` entry for the release's token and agreement precedes it and
+    no ``token.revoked`` entry for the token does."""
+    if any(entry.seq < seq for entry in revoked):
+        return t(
+            f"令牌 {release.token_jti} 在提供前已被撤销",
+            f"token {release.token_jti} was revoked before the release",
+        )
     for entry in accepted:
         data = entry.event.data
         if (
@@ -149,6 +160,7 @@ def _release_problems(
     share: str | None,
     events: list[tuple[int, str]],
     accepted: Iterable[AuditRecord],
+    revoked: Iterable[AuditRecord],
     used: tuple[int, int],
 ) -> list[Text]:
     terms, data = agreement.terms, entry.event.data
@@ -223,7 +235,7 @@ def _release_problems(
                 f"{rows} rows in total exceed the agreement's {limits.max_rows}",
             )
         )
-    token = _token_problem(accepted, release, terms.purpose, entry.seq)
+    token = _token_problem(accepted, revoked, release, terms.purpose, entry.seq)
     if token is not None:
         problems.append(token)
     return problems
@@ -252,7 +264,7 @@ def _release_problems(
     ),
     guide_items=(15, 8),
     severity="critical",
-    event_types=(SHARED, ACCEPTED, COUNTERSIGNED, *CHANGES),
+    event_types=(SHARED, ACCEPTED, REVOKED, COUNTERSIGNED, *CHANGES),
 )
 def token_valid(ctx: Context) -> Outcome:
     """Each sent release: agreement active and matching, within its terms, after a token check."""
@@ -263,6 +275,9 @@ def token_valid(ctx: Context) -> Outcome:
     accepted: dict[str, list[AuditRecord]] = defaultdict(list)
     for verified in ctx.events(ACCEPTED, whole_log=True):
         accepted[str(verified.event.data.get("jti"))].append(verified)
+    revoked: dict[str, list[AuditRecord]] = defaultdict(list)
+    for revocation in ctx.events(REVOKED, whole_log=True):
+        revoked[str(revocation.event.data.get("jti"))].append(revocation)
     used: dict[str, tuple[int, int]] = {}
     checked, violations = 0, []
     for release in sent:  # in log order: the limits are counted over the whole history
@@ -291,6 +306,7 @@ def token_valid(ctx: Context) -> Outcome:
             shares.get((terms.provider, terms.item_id, terms.item_version)),
             history.get(release.agreement_id, []),
             accepted.get(release.token_jti, []),
+            revoked.get(release.token_jti, []),
             used[release.agreement_id],
         )
         violations += [Violation(p, record=entry, item=release.release_id) for p in problems]

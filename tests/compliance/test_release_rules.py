@@ -239,6 +239,39 @@ def test_release_after_withdrawal_or_without_separate_consent_fails(sqlite_pair:
     assert ws.audit.get(index).event.type == "release.shared"
 
 
+def test_release_after_expiry_or_without_any_record_fails(sqlite_pair: Pair) -> None:
+    """An expiry erased from the registry's events (the log's grant still has it), and a
+    consent record deleted after the release, are named as expired and missing."""
+    pair = sqlite_pair
+    agreement = pair.agreement()
+    people = residents(pair)
+    ws = pair.provider
+    fields: dict[str, Any] = {
+        "recipient": "hrss",
+        "purposes": [PURPOSE],
+        "categories": ["identity", "income"],
+    }
+    expiring = ws.consents.grant(
+        people.without[0], expires_at=pair.clock.now() + timedelta(days=1), **fields
+    )
+    erased = ws.consents.grant(people.without[1], **fields)
+    _sql(
+        ws, "UPDATE consent_events SET expires_us = NULL WHERE record_id = :r", r=expiring.record_id
+    )
+    pair.clock.advance(days=2)
+    release_id = _share(pair, agreement, people)
+    _sql(ws, "DELETE FROM consent_records WHERE record_id = :r", r=erased.record_id)
+    report = _checked(ws)
+    finding = report.finding(BASIS)
+    assert finding.status == "fail"
+    assert _notes(report, BASIS) == {
+        "1 subject(s): released after the consent expired",
+        "1 subject(s): no consent record at release time",
+    }
+    assert {_release_of(e) for e in finding.evidence} == {release_id}
+    assert len(reverify(report, BASIS)) == 2
+
+
 def test_release_without_recorded_subjects_or_consent_fails(sqlite_pair: Pair) -> None:
     """A release whose subjects row was deleted, and one whose subjects have no consent record
     (a minor's record without a guardian, written behind the registry), are named."""

@@ -256,8 +256,7 @@ class Exchange:
         row = release_row(manifest, "provider", document_id=doc.id, audit_index=index,
                           received_at=None)  # fmt: skip
         tx.execute(_r.insert(), row)
-        tx.execute(exchange_release_subjects.insert(),
-                   subjects_row(release_id, subjects, seen, codes, keep, snapshot.reason_names))  # fmt: skip
+        tx.execute(exchange_release_subjects.insert(), subjects_row(release_id, snapshot, seen))
         return Release(text, data)
 
     def _lock_counters(self, tx: Connection, agreement_id: str) -> tuple[int, int]:

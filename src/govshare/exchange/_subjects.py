@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa  # type: ignore[import-untyped]
 from sqlalchemy import Connection, select
 
+from govshare.consent import ConsentSnapshot
 from govshare.exceptions import InputError, IntegrityError
 from govshare.exchange._common import reading
 from govshare.exchange._release import parquet_bytes, read_parquet
@@ -43,24 +43,21 @@ def capturing(pseudonymise: Pseudonymise, seen: list[tuple[pd.Series, pd.Series]
 
 
 def subjects_row(
-    release_id: str,
-    subjects: pd.Series,
-    seen: Sequence[tuple[pd.Series, pd.Series]],
-    codes: npt.NDArray[np.int8],
-    keep: npt.NDArray[np.bool_],
-    reason_names: Sequence[str],
+    release_id: str, snapshot: ConsentSnapshot, seen: Sequence[tuple[pd.Series, pd.Series]]
 ) -> dict[str, Any]:
-    """The ``exchange_release_subjects`` row of a release: its kept rows' distinct subjects as
-    registry pseudonyms (from *seen*), each with the basis (*codes* → *reason_names*) it was
-    released on."""
+    """The ``exchange_release_subjects`` row of a release: the distinct subjects *snapshot* kept,
+    as registry pseudonyms, each with the basis it was released on.
+
+    Decided again on the distinct subjects only, with the pseudonyms computed for the release
+    (*seen*): the same decisions as the rows', without touching the rows again.
+    """
     (values, names) = seen[-1]
-    at = pd.Index(values).get_indexer(subjects[keep])
-    if (at < 0).any():  # every kept subject was decided, so pseudonymised
-        raise IntegrityError("a released subject has no registry pseudonym")
+    codes = snapshot.reasons(values, lambda _: names)
+    keep = np.isin(codes, snapshot.kept_codes)
     frame = pd.DataFrame(
         {
-            "subject": names.to_numpy(dtype=object)[at],
-            "basis": np.asarray(reason_names, dtype=object)[codes[keep]],
+            "subject": names.to_numpy(dtype=object)[keep],
+            "basis": np.asarray(snapshot.reason_names, dtype=object)[codes[keep]],
         }
     ).drop_duplicates("subject")
     table = pa.Table.from_pandas(frame, preserve_index=False)

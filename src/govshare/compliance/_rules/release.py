@@ -49,6 +49,7 @@ CHANGES = ("agreement.suspended", "agreement.resumed", "agreement.terminated")
 WITHDRAWN = "consent.withdrawn"
 RENEWED = "consent.renewed"
 _RELEASABLE = ("release", "pseudonymise")
+_MINOR = "minor-information"  # the vocabulary's category of a minor's information (PIPL Art. 31)
 _NONE = t("审计期间本存储没有提供数据。", "This store released no data in the period.")
 
 
@@ -396,11 +397,12 @@ def _steps(
     for category in sorted({c.category for c in release.columns}):
         covered &= state["categories"].str.contains(f"|{category}|", regex=False).to_numpy(bool)
     consent = state["consent"].to_numpy(bool)
+    minor = state["minor"].to_numpy(bool) | (_MINOR in {c.category for c in release.columns})
     withdrawn = state["withdrawn_us"].to_numpy(np.int64)
     conditions = [
         (state["recipient"] != release.requester).to_numpy(bool),
         ~state["purposes"].str.contains(f"|{release.purpose}|", regex=False).to_numpy(bool),
-        consent & state["minor"].to_numpy(bool) & ~state["guardian"].to_numpy(bool),
+        consent & minor & ~state["guardian"].to_numpy(bool),
         ~covered,
         (withdrawn >= 0) & (withdrawn <= at_us),
         (expires >= 0) & (expires <= at_us),

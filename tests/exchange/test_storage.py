@@ -1,4 +1,4 @@
-"""Migrations 0006 and 0007 create exactly the exchange tables the code declares, and the keys' use."""
+"""Migrations 0006 to 0008 create exactly the exchange tables the code declares, and the keys' use."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from govshare.exchange._tables import (
     exchange_agreements,
     exchange_catalogue,
     exchange_documents,
+    exchange_release_deletions,
+    exchange_release_subjects,
     exchange_releases,
     exchange_requests,
 )
@@ -28,6 +30,8 @@ def test_migration_creates_the_declared_tables(workspace: Workspace) -> None:
         exchange_requests,
         exchange_agreements,
         exchange_releases,
+        exchange_release_subjects,
+        exchange_release_deletions,
     )
     with workspace.store.read() as conn:
         inspector = inspect(conn)
@@ -36,7 +40,7 @@ def test_migration_creates_the_declared_tables(workspace: Workspace) -> None:
                 c["name"] for c in inspector.get_columns(table.name, schema=workspace.store.schema)
             }
             assert columns == {c.name for c in table.columns}, table.name
-    assert int(workspace.store.schema_revision()) >= 7  # later migrations may follow
+    assert int(workspace.store.schema_revision()) >= 8  # later migrations may follow
 
 
 def test_older_key_files_get_the_document_key_on_first_use(

@@ -16,7 +16,10 @@ the receiving department trusts (``ws.tokens.trust``) before anything is stored:
   the consent registry allow, pseudonymised for the requester, with a signed
   :class:`ReleaseManifest`; ``ws.share_aggregates()`` releases DP statistics only
   (:class:`AggregateQuery`), charged to the agreement's epsilon total; ``ws.releases`` and
-  :func:`read_releases` list what was released.
+  :func:`read_releases` list what was released, :func:`read_release_subjects` which subjects (as
+  registry pseudonyms), and the recipient's ``ws.releases.attest_deletion``
+  (:func:`read_deletions`) records that it deleted the data; :func:`read_agreements`,
+  :func:`read_catalogue` and :func:`read_requests` are the auditors' read-only views.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from govshare.exchange._calendar import (
     is_working_day,
 )
 from govshare.exchange._catalogue import Catalogue, CataloguePayload
+from govshare.exchange._deletion import DeletionAttestation, attest_deletion, read_deletions
 from govshare.exchange._documents import (
     DOCUMENT_FORMAT,
     DOCUMENT_TYPES,
@@ -53,7 +57,7 @@ from govshare.exchange._models import (
     RequestRecord,
 )
 from govshare.exchange._odrl import ODRL_CONTEXT, from_odrl, odrl_document_loader, to_odrl
-from govshare.exchange._reading import read_requests
+from govshare.exchange._read import read_agreements, read_catalogue, read_requests
 from govshare.exchange._release import (
     DATA_FILE,
     MANIFEST_FILE,
@@ -68,6 +72,7 @@ from govshare.exchange._release import (
 from govshare.exchange._requests import DEFAULT_RETENTION_DAYS, Deadlines, Requests
 from govshare.exchange._schema import document_schemas
 from govshare.exchange._share import MISSING_SUBJECT, Exchange
+from govshare.exchange._subjects import read_release_subjects
 
 __all__ = [
     "BEIJING",
@@ -93,6 +98,7 @@ __all__ = [
     "DataSharingAgreement",
     "Deadlines",
     "Decision",
+    "DeletionAttestation",
     "DocumentType",
     "Documents",
     "Exchange",
@@ -108,6 +114,7 @@ __all__ = [
     "Requests",
     "SignedDocument",
     "TrustedKeys",
+    "attest_deletion",
     "covers",
     "document_schemas",
     "end_of_working_days",
@@ -115,6 +122,10 @@ __all__ = [
     "is_provisional",
     "is_working_day",
     "odrl_document_loader",
+    "read_agreements",
+    "read_catalogue",
+    "read_deletions",
+    "read_release_subjects",
     "read_releases",
     "read_requests",
     "terms_digest",

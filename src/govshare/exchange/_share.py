@@ -30,7 +30,7 @@ from sqlalchemy import Connection, select, update
 
 from govshare._clock import Clock, utc_iso
 from govshare.audit import AuditLog
-from govshare.consent import ConsentRegistry, Reason
+from govshare.consent import ConsentRegistry, ConsentSnapshot, Reason
 from govshare.exceptions import (
     AgreementLimitReached,
     AgreementStateError,
@@ -47,6 +47,7 @@ from govshare.exchange._aggregates import (
     run_queries,
 )
 from govshare.exchange._agreements import Agreements, terms_digest
+from govshare.exchange._deletion import DeletionAttestation, attest_deletion
 from govshare.exchange._documents import Documents
 from govshare.exchange._models import DataSharingAgreement, GrantedColumn
 from govshare.exchange._receive import check_checkpoint, check_content, check_data, countersigned
@@ -62,7 +63,12 @@ from govshare.exchange._release import (
     read_releases,
     release_row,
 )
-from govshare.exchange._tables import exchange_agreements, exchange_releases
+from govshare.exchange._subjects import capturing, subjects_row
+from govshare.exchange._tables import (
+    exchange_agreements,
+    exchange_release_subjects,
+    exchange_releases,
+)
 from govshare.pseudonym import DEFAULT_SCHEME, SCHEMES, Kind, Pseudonymiser, SchemeName
 from govshare.storage import Store
 from govshare.tokens import Grant, Tokens
@@ -73,6 +79,8 @@ __all__ = ["MISSING_SUBJECT", "Exchange"]
 MISSING_SUBJECT = "missing-subject"
 """Exclusion reason of a row whose subject column is empty (``invalid-subject``: malformed)."""
 _KEPT = (Reason.ALLOWED.value, Reason.STATUTORY.value)
+_Subjects = tuple[ConsentSnapshot, list[tuple[pd.Series, pd.Series]]]
+"""A release's consent snapshot and the subjects' registry pseudonyms it computed."""
 _a = exchange_agreements
 _r = exchange_releases
 Transaction = Callable[[], AbstractContextManager[Connection]]
@@ -227,8 +235,9 @@ class Exchange:
         agreement: DataSharingAgreement,
         categories: Sequence[str],
         now: datetime,
-    ) -> tuple[npt.NDArray[np.bool_], dict[str, int], dict[str, int]]:
-        """Which rows have a lawful basis at *now*; rows excluded by reason; kept by basis."""
+    ) -> tuple[npt.NDArray[np.bool_], dict[str, int], dict[str, int], _Subjects]:
+        """Which rows have a lawful basis at *now*; rows excluded by reason; kept by basis; and
+        what :func:`subjects_row` needs to record the released subjects."""
         snapshot = self._consents.snapshot(
             recipient=agreement.terms.requester,
             purpose=agreement.terms.purpose,
@@ -237,10 +246,11 @@ class Exchange:
             conn=tx,
         )
         subjects = df[subject_column]
-        codes = snapshot.reasons(subjects, self._consents.subject_pseudonyms.many)
+        seen: list[tuple[pd.Series, pd.Series]] = []  # the subjects' registry pseudonyms
+        codes = snapshot.reasons(subjects, capturing(self._consents.subject_pseudonyms.many, seen))
         keep = np.isin(codes, snapshot.kept_codes)
         excluded, by_basis = _by_reason(codes, snapshot.reason_names, subjects)
-        return keep, excluded, by_basis
+        return keep, excluded, by_basis, (snapshot, seen)
 
     def _share(
         self,
@@ -255,7 +265,9 @@ class Exchange:
         agreement, grant, counters = self._open(tx, df, token, now, facts)
         columns = _released_columns(agreement, grant, df, subject_column)
         categories = [c.category for c in columns]
-        keep, excluded, by_basis = self._lawful(tx, df, subject_column, agreement, categories, now)
+        keep, excluded, by_basis, lawful = self._lawful(
+            tx, df, subject_column, agreement, categories, now
+        )
         kept = int(keep.sum())
         _check_limits(agreement, counters, rows=kept)
         table, released = self._transform(
@@ -270,7 +282,7 @@ class Exchange:
             "columns_dropped": len(df.columns) - len(released),
         }
         return self._release(tx, agreement, grant, now, facts, parquet_bytes(table), fields,
-                             rows=kept, excluded=excluded, epsilon=0)  # fmt: skip
+                             rows=kept, excluded=excluded, epsilon=0, subjects=lawful)  # fmt: skip
 
     def _share_aggregates(
         self,
@@ -286,7 +298,7 @@ class Exchange:
         agreement, grant, counters = self._open(tx, df, token, now, facts)
         asked = parse_queries(queries)
         columns, categories = aggregate_columns(agreement, grant, df, subject_column, asked)
-        keep, excluded, _ = self._lawful(tx, df, subject_column, agreement, categories, now)
+        keep, excluded, _, lawful = self._lawful(tx, df, subject_column, agreement, categories, now)
         kept = int(keep.sum())
         _check_limits(agreement, counters, rows=kept)
         ledger = AgreementLedger(
@@ -310,7 +322,8 @@ class Exchange:
             "epsilon": ledger.charged / 1_000_000,
         }
         return self._release(tx, agreement, grant, now, facts, parquet_bytes(table), fields,
-                             rows=kept, excluded=excluded, epsilon=ledger.charged)  # fmt: skip
+                             rows=kept, excluded=excluded, epsilon=ledger.charged,
+                             subjects=lawful)  # fmt: skip
 
     def _release(
         self,
@@ -325,6 +338,7 @@ class Exchange:
         rows: int,
         excluded: dict[str, int],
         epsilon: int,
+        subjects: _Subjects,
     ) -> Release:
         """One ``release.shared`` event, the agreement's counters, a checkpoint covering the
         event, the signed manifest and the release record, all on *tx*."""
@@ -340,6 +354,8 @@ class Exchange:
             "excluded": excluded,
             "columns": [c.name for c in fields["columns"]],
             "content_sha256": digest,
+            "principal": grant.claims.detail.principal,
+            "terms_sha256": terms_digest(terms),
         }
         if epsilon:
             event["epsilon_units"] = epsilon
@@ -356,7 +372,7 @@ class Exchange:
             requester=terms.requester,
             agreement_id=agreement.id,
             agreement_version=terms.version,
-            terms_sha256=terms_digest(terms),
+            terms_sha256=event["terms_sha256"],
             token_jti=grant.jti,
             purpose=terms.purpose,
             case_ref=terms.case_ref,
@@ -379,6 +395,7 @@ class Exchange:
         row = release_row(manifest, "provider", document_id=doc.id, audit_index=index,
                           received_at=None, rows=rows, excluded=excluded)  # fmt: skip
         tx.execute(_r.insert(), row)
+        tx.execute(exchange_release_subjects.insert(), subjects_row(release_id, *subjects))
         return Release(text, data)
 
     def _lock_counters(self, tx: Connection, agreement_id: str) -> tuple[int, int, int]:
@@ -496,6 +513,14 @@ class Exchange:
             tx.execute(_r.insert(), row)
         return Received(frame=frame, manifest=manifest, duplicate=known is not None,
                         audit_index=index)  # fmt: skip
+
+    def attest_deletion(
+        self, release_id: str, *, attested_by: str, method: str, deleted_at: datetime | None = None
+    ) -> DeletionAttestation:
+        """Attest, as the recipient, that received release *release_id*'s data was deleted
+        (records ``release.deleted``); see :func:`govshare.exchange.attest_deletion`."""
+        return attest_deletion(self._store, self._audit, self._clock, release_id,
+                               attested_by=attested_by, method=method, deleted_at=deleted_at)  # fmt: skip
 
     # -- records ---------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The exchange's tables (created by migrations 0006 and 0007).
+"""The exchange's tables (created by migrations 0006, 0007 and 0008).
 
 Documents and catalogue versions are only ever inserted. Requests and agreements have one row each,
 whose status changes only together with its audit event. Times are RFC 3339 UTC text, except an
@@ -8,7 +8,17 @@ runs inside every agreement-bound token verification compares integers.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, PrimaryKeyConstraint, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
 
 from govshare.storage import metadata
 
@@ -16,6 +26,8 @@ __all__ = [
     "exchange_agreements",
     "exchange_catalogue",
     "exchange_documents",
+    "exchange_release_deletions",
+    "exchange_release_subjects",
     "exchange_releases",
     "exchange_requests",
 ]
@@ -127,4 +139,29 @@ exchange_releases = Table(
     Column("document_id", String(32), nullable=False),
     Column("duplicates", Integer, nullable=False),
     Index("ix_exchange_releases_agreement", "agreement_id", "released_at"),
+)
+
+# The subjects of each release this store sent, for auditors to re-decide their lawful basis:
+# one row per release, inserted in the release's transaction, never changed. ``subjects`` is
+# Parquet (zstd) with two columns: ``subject`` (the consent registry's pseudonym, never a raw
+# identifier) and ``basis`` (``allowed`` = consent, ``statutory-basis``), one row per distinct
+# subject released.
+exchange_release_subjects = Table(
+    "exchange_release_subjects",
+    metadata,
+    Column("release_id", String(35), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    Column("subjects", LargeBinary, nullable=False),
+)
+
+# The recipient's attestation that it deleted a release's data (the agreement's disposal duty):
+# one row per release, inserted with its ``release.deleted`` audit event, never changed.
+exchange_release_deletions = Table(
+    "exchange_release_deletions",
+    metadata,
+    Column("release_id", String(35), primary_key=True),
+    Column("deleted_at", String(40), nullable=False),
+    Column("attested_by", String(200), nullable=False),
+    Column("method", String(500), nullable=False),
+    Column("audit_index", BigInteger, nullable=False),
 )

@@ -1,15 +1,7 @@
-"""The rule families, one module each; importing this package registers every rule in order."""
+"""The rule modules; importing this package registers every rule."""
 
 from __future__ import annotations
 
-from govshare.compliance._rules import (
-    audit,
-    consent,
-    dp,
-    exchange,
-    pseudonym,
-    request,
-    tokens,
-)
+from govshare.compliance._rules import audit, consent, dp, pseudonym, release, request, tokens
 
-__all__ = ["audit", "consent", "dp", "exchange", "pseudonym", "request", "tokens"]
+__all__ = ["audit", "consent", "dp", "pseudonym", "release", "request", "tokens"]

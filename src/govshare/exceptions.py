@@ -12,7 +12,8 @@ The tree::
 
     GovShareError
     ├── InputError                 bad input from the caller (also a ValueError)
-    │   └── NaiveDatetimeError     a datetime without a timezone
+    │   ├── NaiveDatetimeError     a datetime without a timezone
+    │   └── IdentifierInText       a text holds something shaped like a resident ID, phone or card
     ├── FeatureNotEnabled          an opt-in gate is closed; the message names the call that opens it
     ├── StorageError               the store cannot be reached or used
     │   ├── StoreUnavailable       the database does not answer
@@ -72,6 +73,7 @@ __all__ = [
     "ExchangeError",
     "FeatureNotEnabled",
     "GovShareError",
+    "IdentifierInText",
     "InputError",
     "IntegrityError",
     "InvalidDocument",
@@ -122,6 +124,12 @@ class InputError(GovShareError, ValueError):
 
 class NaiveDatetimeError(InputError):
     """A datetime without a timezone was passed; govshare only accepts aware datetimes."""
+
+
+class IdentifierInText(InputError):
+    """A text that would be recorded (in the audit log, a token, a signed document) holds something
+    shaped like a resident ID, mobile or bank-card number. The message names the field, never the
+    text: record a pseudonym or a record id instead."""
 
 
 class FeatureNotEnabled(GovShareError):

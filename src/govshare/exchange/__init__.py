@@ -14,14 +14,17 @@ the receiving department trusts (``ws.tokens.trust``) before anything is stored:
   while it is active and only within its terms;
 * ``ws.share()`` / ``ws.receive()``: a :class:`Release` of the rows and columns an agreement and
   the consent registry allow, pseudonymised for the requester, with a signed
-  :class:`ReleaseManifest`; ``ws.releases`` and :func:`read_releases` list what was released,
-  :func:`read_release_subjects` which subjects (as registry pseudonyms), and the recipient's
-  ``ws.releases.attest_deletion`` (:func:`read_deletions`) records that it deleted the data;
-  :func:`read_agreements` and :func:`read_catalogue` are the auditors' read-only views.
+  :class:`ReleaseManifest`; ``ws.share_aggregates()`` releases DP statistics only
+  (:class:`AggregateQuery`), charged to the agreement's epsilon total; ``ws.releases`` and
+  :func:`read_releases` list what was released, :func:`read_release_subjects` which subjects
+  (as registry pseudonyms), and the recipient's ``ws.releases.attest_deletion``
+  (:func:`read_deletions`) records that it deleted the data; :func:`read_agreements` and
+  :func:`read_catalogue` are the auditors' read-only views.
 """
 
 from __future__ import annotations
 
+from govshare.exchange._aggregates import RESULT_COLUMNS, AggregateQuery
 from govshare.exchange._agreements import Agreements, Countersignature, terms_digest
 from govshare.exchange._calendar import (
     BEIJING,
@@ -81,6 +84,8 @@ __all__ = [
     "MAX_DOCUMENT_BYTES",
     "MISSING_SUBJECT",
     "ODRL_CONTEXT",
+    "RESULT_COLUMNS",
+    "AggregateQuery",
     "AgreementTerms",
     "Agreements",
     "AuditAnchor",

@@ -30,7 +30,7 @@ from sqlalchemy import Connection, bindparam, insert, select
 
 from govshare._clock import utc_iso
 from govshare._models import Record, describe
-from govshare.audit import AuditLog
+from govshare.audit import AuditLog, canonical_json
 from govshare.crypto import SigningKey, VerifyKey
 from govshare.exceptions import (
     DocumentMismatch,
@@ -183,7 +183,7 @@ class Documents:
             "issued_at": utc_iso(now),
             "payload": payload.model_dump(mode="json"),
         }
-        signature = signer.sign(_DOMAIN + bytes(rfc8785.dumps(envelope)))
+        signature = signer.sign(_DOMAIN + canonical_json(envelope))
         envelope["signature"] = base64.urlsafe_b64encode(signature).rstrip(b"=").decode("ascii")
         # Built without validation: every member was made here from validated values, and the
         # payload's JSON form is exactly what was signed.
@@ -348,7 +348,7 @@ def _parse_unverified(doc: object, facts: dict[str, Any]) -> tuple[SignedDocumen
         raise MalformedDocument(describe(exc, "signed document")) from None
     body = {k: v for k, v in raw.items() if k != "signature"}
     try:
-        message = _DOMAIN + bytes(rfc8785.dumps(body))
+        message = _DOMAIN + canonical_json(body)
     except (rfc8785.CanonicalizationError, ValueError, TypeError):
         raise MalformedDocument("the document cannot be put in canonical form") from None
     return signed, message, text

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, select
 
 from govshare._models import Record, describe
 from govshare.exceptions import InputError, MalformedDocument
+from govshare.exchange._aggregates import AggregateQuery
 from govshare.exchange._common import reading
 from govshare.exchange._documents import MAX_DOCUMENT_BYTES, SignedDocument
 from govshare.exchange._models import ColumnName, IdentifierKind
@@ -66,7 +67,8 @@ class ReleasedColumn(Record):
     Attributes:
         name: its name in the data.
         category: its data category (as the agreement grants it).
-        treatment: ``release`` (as held) or ``pseudonymise`` (replaced by pseudonyms).
+        treatment: ``release`` (as held), ``pseudonymise`` (replaced by pseudonyms) or, in an
+            aggregate release, how the agreement grants a column the statistics read.
         kind: for a pseudonymised identifier, which kind.
         scheme / key_version / domain: for a pseudonymised column, the pseudonym scheme, the
             provider's root key version and the domain (the recipient) the pseudonyms are for.
@@ -75,7 +77,7 @@ class ReleasedColumn(Record):
 
     name: ColumnName
     category: Code
-    treatment: Literal["release", "pseudonymise"]
+    treatment: Literal["release", "pseudonymise", "aggregate-only"]
     kind: IdentifierKind | None = None
     scheme: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,32}$")] | None = None
     key_version: Annotated[int, Field(ge=1)] | None = None
@@ -116,6 +118,10 @@ class ReleaseManifest(Record):
         excluded: rows excluded, by reason (consent reason codes, ``missing-subject``).
         columns: the released columns, in order.
         columns_dropped: how many columns of the frame were not released.
+        kind: ``rows``, or ``aggregates`` (DP statistics only: the data holds one row per query
+            and group, ``rows_in`` / ``rows_kept`` count those rows, and the exact numbers of
+            input rows stay with the provider, as they would undo the noise).
+        queries / epsilon: for aggregates, the statistics and the epsilon they charged.
         content_sha256 / content_bytes: SHA-256 and size of the Parquet data.
         audit: the release event's place in the provider's log, with a signed checkpoint.
     """
@@ -137,6 +143,9 @@ class ReleaseManifest(Record):
     excluded: dict[Code, Count]
     columns: Annotated[tuple[ReleasedColumn, ...], Field(min_length=1, max_length=500)]
     columns_dropped: Count
+    kind: Literal["rows", "aggregates"] = "rows"
+    queries: Annotated[tuple[AggregateQuery, ...], Field(max_length=1000)] = ()
+    epsilon: Annotated[float, Field(ge=0, le=100)] = 0.0
     content_format: Literal["parquet"] = "parquet"
     content_sha256: Sha256
     content_bytes: Count
@@ -193,8 +202,11 @@ def release_row(
     document_id: str,
     audit_index: int,
     received_at: str | None,
+    rows: int | None = None,
+    excluded: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """The ``exchange_releases`` row of *manifest* on *side*."""
+    """The ``exchange_releases`` row of *manifest* on *side* (*rows* and *excluded*: the
+    provider's exact counts, where the manifest does not carry them)."""
     columns = [c.model_dump(mode="json") for c in manifest.columns]
     return {
         "release_id": manifest.release_id,
@@ -207,8 +219,8 @@ def release_row(
         "purpose": manifest.purpose,
         "case_ref": manifest.case_ref,
         "columns": json.dumps(columns, sort_keys=True),
-        "rows": manifest.rows_kept,
-        "excluded": json.dumps(manifest.excluded, sort_keys=True),
+        "rows": manifest.rows_kept if rows is None else rows,
+        "excluded": json.dumps(manifest.excluded if excluded is None else excluded, sort_keys=True),
         "released_at": manifest.released_at.isoformat().replace("+00:00", "Z"),
         "received_at": received_at,
         "content_sha256": manifest.content_sha256,

@@ -16,8 +16,7 @@ department countersigned and is still active, are all checked before any data is
 from __future__ import annotations
 
 import hashlib
-import hmac
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Literal
@@ -27,11 +26,10 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
-import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from sqlalchemy import Connection, select, update
 
 from govshare._clock import Clock, utc_iso
-from govshare.audit import AuditLog, SignedCheckpoint, parse_verifier_key
+from govshare.audit import AuditLog
 from govshare.consent import ConsentRegistry, Reason
 from govshare.exceptions import (
     AgreementLimitReached,
@@ -39,15 +37,20 @@ from govshare.exceptions import (
     DocumentMismatch,
     GovShareError,
     InputError,
-    IntegrityError,
     InvalidDocument,
-    RecordNotFound,
-    ReleaseTampered,
+)
+from govshare.exchange._aggregates import (
+    AggregateQuery,
+    AgreementLedger,
+    aggregate_columns,
+    parse_queries,
+    run_queries,
 )
 from govshare.exchange._agreements import Agreements, terms_digest
 from govshare.exchange._deletion import DeletionAttestation, attest_deletion
 from govshare.exchange._documents import Documents
 from govshare.exchange._models import DataSharingAgreement, GrantedColumn
+from govshare.exchange._receive import check_checkpoint, check_content, check_data, countersigned
 from govshare.exchange._release import (
     AuditAnchor,
     Received,
@@ -60,7 +63,7 @@ from govshare.exchange._release import (
     read_releases,
     release_row,
 )
-from govshare.exchange._subjects import capturing, subjects_row
+from govshare.exchange._subjects import capturing, released_subjects
 from govshare.exchange._tables import (
     exchange_agreements,
     exchange_release_subjects,
@@ -78,6 +81,7 @@ MISSING_SUBJECT = "missing-subject"
 _KEPT = (Reason.ALLOWED.value, Reason.STATUTORY.value)
 _a = exchange_agreements
 _r = exchange_releases
+_s = exchange_release_subjects
 Transaction = Callable[[], AbstractContextManager[Connection]]
 PseudonymiserFactory = Callable[[str, Kind, SchemeName], Pseudonymiser]
 
@@ -145,32 +149,69 @@ class Exchange:
                 recipient, suspended or expired agreement, used up, …).
             AgreementLimitReached: the release would exceed the agreement's limits.
         """
+        return self._refusing("share", agreement, lambda tx, now, facts: self._share(
+            tx, df, agreement, token, subject_column, now, facts
+        ))  # fmt: skip
+
+    def share_aggregates(
+        self,
+        df: pd.DataFrame,
+        *,
+        agreement: str,
+        token: str,
+        subject_column: str,
+        queries: Sequence[AggregateQuery | Mapping[str, Any]],
+    ) -> Release:
+        """Release differentially private statistics of *df* (not its rows) under *agreement*.
+
+        The same checks as :meth:`share` and the same consent filter choose the rows; each
+        query's columns must be granted (``aggregate-only`` or ``release``) and not identify a
+        person. Each person (the *subject_column*) counts once per query; the epsilon of every
+        query is charged to the agreement's epsilon total (``limits.epsilon``) in the same
+        transaction as the release. Counts are published as non-negative integers
+        (``value``), with the unclamped noisy value beside them (``raw_value``). The manifest
+        does not carry the exact numbers of rows in and excluded (they would undo the privacy
+        the noise gives); the provider's audit event and release record do.
+
+        Raises:
+            InputError: as :meth:`share`, or a malformed query, or a query on a column the
+                agreement does not grant for statistics.
+            AgreementLimitReached: the agreement grants no epsilon, or not enough is left.
+            RecordNotFound, AgreementStateError, InvalidToken: as :meth:`share`.
+        """
+        return self._refusing("share-aggregates", agreement, lambda tx, now, facts: (
+            self._share_aggregates(tx, df, agreement, token, subject_column, queries, now, facts)
+        ))  # fmt: skip
+
+    def _refusing(
+        self,
+        operation: str,
+        agreement: str,
+        body: Callable[[Connection, datetime, dict[str, Any]], Release],
+    ) -> Release:
+        """Run *body* in one transaction; a refusal is one audit event, nothing else."""
         now = self._clock.now()
-        facts: dict[str, Any] = {"operation": "share"}
+        facts: dict[str, Any] = {"operation": operation}
         if matches(AGREEMENT_ID_PATTERN, agreement):
             facts["agreement_id"] = agreement
         try:
             with self._transaction() as tx:
-                return self._share(tx, df, agreement, token, subject_column, now, facts)
+                return body(tx, now, facts)
         except GovShareError as exc:
             if not exc.pending_audit:  # a refused token has recorded its own refusal
                 self._audit.record("release.refused", {**facts, "reason": type(exc).__name__})
             raise
 
-    def _share(
-        self,
-        tx: Connection,
-        df: pd.DataFrame,
-        agreement_id: str,
-        token: str,
-        subject_column: str,
-        now: datetime,
-        facts: dict[str, Any],
-    ) -> Release:
+    def _open(
+        self, tx: Connection, df: object, token: str, now: datetime, facts: dict[str, Any]
+    ) -> tuple[DataSharingAgreement, Grant, tuple[int, int, int]]:
+        """The agreement (this side must provide it), the verified token (one use counted) and
+        the agreement's counters, locked; the limits checked before any row is read."""
         if not isinstance(df, pd.DataFrame):
             raise InputError("share() takes a pandas DataFrame")
         if "agreement_id" not in facts:
             raise InputError("an agreement id is 'ag-' and 32 lower-case hex digits")
+        agreement_id = facts["agreement_id"]
         agreement = self._agreements.get(agreement_id, at=now, conn=tx)
         terms = agreement.terms
         facts.update(recipient=terms.requester, purpose=terms.purpose)
@@ -183,11 +224,23 @@ class Exchange:
         facts["jti"] = grant.jti
         counters = self._lock_counters(tx, agreement_id)
         _check_limits(agreement, counters, rows=0)
-        columns = _released_columns(agreement, grant, df, subject_column)
+        return agreement, grant, counters
+
+    def _lawful(
+        self,
+        tx: Connection,
+        df: pd.DataFrame,
+        subject_column: str,
+        agreement: DataSharingAgreement,
+        categories: Sequence[str],
+        now: datetime,
+    ) -> tuple[npt.NDArray[np.bool_], dict[str, int], dict[str, int], tuple[int, bytes]]:
+        """Which rows have a lawful basis at *now*; rows excluded by reason; kept by basis; the
+        kept subjects as registry pseudonyms (:func:`released_subjects`)."""
         snapshot = self._consents.snapshot(
-            recipient=terms.requester,
-            purpose=terms.purpose,
-            categories=sorted({c.category for c in columns}),
+            recipient=agreement.terms.requester,
+            purpose=agreement.terms.purpose,
+            categories=sorted(set(categories)),
             at=now,
             conn=tx,
         )
@@ -195,38 +248,127 @@ class Exchange:
         seen: list[tuple[pd.Series, pd.Series]] = []  # the subjects' registry pseudonyms
         codes = snapshot.reasons(subjects, capturing(self._consents.subject_pseudonyms.many, seen))
         keep = np.isin(codes, snapshot.kept_codes)
+        excluded, by_basis = _by_reason(codes, snapshot.reason_names, subjects)
+        return keep, excluded, by_basis, released_subjects(snapshot, seen)
+
+    def _share(
+        self,
+        tx: Connection,
+        df: pd.DataFrame,
+        agreement_id: str,
+        token: str,
+        subject_column: str,
+        now: datetime,
+        facts: dict[str, Any],
+    ) -> Release:
+        agreement, grant, counters = self._open(tx, df, token, now, facts)
+        columns = _released_columns(agreement, grant, df, subject_column)
+        categories = [c.category for c in columns]
+        keep, excluded, by_basis, held = self._lawful(
+            tx, df, subject_column, agreement, categories, now
+        )
         kept = int(keep.sum())
         _check_limits(agreement, counters, rows=kept)
         table, released = self._transform(
-            _arrow(df, columns).filter(keep), columns, terms.requester
+            _arrow(df, columns).filter(keep), columns, agreement.terms.requester
         )
-        data = parquet_bytes(table)
-        excluded, by_basis = _by_reason(codes, snapshot.reason_names, subjects)
+        fields = {
+            "rows_in": len(df),
+            "rows_kept": kept,
+            "kept_by_basis": by_basis,
+            "excluded": excluded,
+            "columns": released,
+            "columns_dropped": len(df.columns) - len(released),
+        }
+        return self._release(tx, agreement, grant, now, facts, parquet_bytes(table), fields,
+                             rows=kept, excluded=excluded, epsilon=0, subjects=held)  # fmt: skip
+
+    def _share_aggregates(
+        self,
+        tx: Connection,
+        df: pd.DataFrame,
+        agreement_id: str,
+        token: str,
+        subject_column: str,
+        queries: Sequence[AggregateQuery | Mapping[str, Any]],
+        now: datetime,
+        facts: dict[str, Any],
+    ) -> Release:
+        agreement, grant, counters = self._open(tx, df, token, now, facts)
+        asked = parse_queries(queries)
+        columns, categories = aggregate_columns(agreement, grant, df, subject_column, asked)
+        keep, excluded, _, held = self._lawful(tx, df, subject_column, agreement, categories, now)
+        kept = int(keep.sum())
+        _check_limits(agreement, counters, rows=kept)
+        ledger = AgreementLedger(
+            tx, agreement, spent=counters[2], audit=self._audit, now=now,
+            basis=f"verified token {grant.jti} under agreement {agreement.id}",
+        )  # fmt: skip
+        names = list(dict.fromkeys([subject_column, *(c.name for c in columns)]))
+        table = run_queries(df.loc[keep, names], subject_column, asked, ledger, self._clock)
+        fields = {
+            "kind": "aggregates",
+            "rows_in": table.num_rows,
+            "rows_kept": table.num_rows,
+            "kept_by_basis": {},
+            "excluded": {},
+            "columns": tuple(
+                ReleasedColumn(name=c.name, category=c.category, treatment=c.treatment)
+                for c in columns
+            ),
+            "columns_dropped": 0,
+            "queries": asked,
+            "epsilon": ledger.charged / 1_000_000,
+        }
+        return self._release(tx, agreement, grant, now, facts, parquet_bytes(table), fields,
+                             rows=kept, excluded=excluded, epsilon=ledger.charged, subjects=held)  # fmt: skip
+
+    def _release(
+        self,
+        tx: Connection,
+        agreement: DataSharingAgreement,
+        grant: Grant,
+        now: datetime,
+        facts: dict[str, Any],
+        data: bytes,
+        fields: dict[str, Any],
+        *,
+        rows: int,
+        excluded: dict[str, int],
+        epsilon: int,
+        subjects: tuple[int, bytes],
+    ) -> Release:
+        """One ``release.shared`` event, the agreement's counters, a checkpoint covering the
+        event, the signed manifest and the release record, all on *tx*."""
+        terms = agreement.terms
         release_id = new_release_id()
+        digest = hashlib.sha256(data).hexdigest()
         event = {
             **facts,
             "release_id": release_id,
             "agreement_version": terms.version,
             "case_ref": terms.case_ref,
-            "rows": kept,
+            "rows": rows,
             "excluded": excluded,
-            "columns": [c.name for c in released],
-            "content_sha256": hashlib.sha256(data).hexdigest(),
+            "columns": [c.name for c in fields["columns"]],
+            "content_sha256": digest,
             "principal": grant.claims.detail.principal,
             "terms_sha256": terms_digest(terms),
         }
+        if epsilon:
+            event["epsilon_units"] = epsilon
         index = self._audit.record("release.shared", event, time=now, conn=tx)
         tx.execute(
             update(_a)
-            .where(_a.c.agreement_id == agreement_id)
-            .values(releases=_a.c.releases + 1, rows=_a.c.rows + kept)
+            .where(_a.c.agreement_id == agreement.id)
+            .values(releases=_a.c.releases + 1, rows=_a.c.rows + rows)
         )
         checkpoint = self._audit.checkpoint(conn=tx)
         manifest = ReleaseManifest(
             release_id=release_id,
             provider=self.department,
             requester=terms.requester,
-            agreement_id=agreement_id,
+            agreement_id=agreement.id,
             agreement_version=terms.version,
             terms_sha256=event["terms_sha256"],
             token_jti=grant.jti,
@@ -234,13 +376,7 @@ class Exchange:
             case_ref=terms.case_ref,
             principal=grant.claims.detail.principal,
             released_at=now,
-            rows_in=len(df),
-            rows_kept=kept,
-            kept_by_basis=by_basis,
-            excluded=excluded,
-            columns=released,
-            columns_dropped=len(df.columns) - len(released),
-            content_sha256=event["content_sha256"],
+            content_sha256=digest,
             content_bytes=len(data),
             audit=AuditAnchor(
                 origin=self._audit.origin,
@@ -248,24 +384,28 @@ class Exchange:
                 index=index,
                 checkpoint=checkpoint.text,
             ),
+            **fields,
         )
         doc, text = self._documents.prepare(
             "release-manifest", manifest, audience=terms.requester, now=now
         )
         Documents.record_sent(tx, [(doc, text)], now)
         row = release_row(manifest, "provider", document_id=doc.id, audit_index=index,
-                          received_at=None)  # fmt: skip
+                          received_at=None, rows=rows, excluded=excluded)  # fmt: skip
         tx.execute(_r.insert(), row)
-        tx.execute(exchange_release_subjects.insert(), subjects_row(release_id, snapshot, seen))
+        count, held = subjects
+        tx.execute(_s.insert(), {"release_id": release_id, "count": count, "subjects": held})
         return Release(text, data)
 
-    def _lock_counters(self, tx: Connection, agreement_id: str) -> tuple[int, int]:
+    def _lock_counters(self, tx: Connection, agreement_id: str) -> tuple[int, int, int]:
         # Locked (PostgreSQL) so two racing releases cannot both pass the limits.
-        query = select(_a.c.releases, _a.c.rows).where(_a.c.agreement_id == agreement_id)
+        query = select(_a.c.releases, _a.c.rows, _a.c.epsilon_micro).where(
+            _a.c.agreement_id == agreement_id
+        )
         if self._store.backend == "postgresql":
             query = query.with_for_update()
-        releases, rows = tx.execute(query).one()
-        return int(releases), int(rows)
+        releases, rows, epsilon = tx.execute(query).one()
+        return int(releases), int(rows), int(epsilon)
 
     def _transform(
         self, table: pa.Table, columns: Sequence[GrantedColumn], requester: str
@@ -342,10 +482,10 @@ class Exchange:
         facts.update(release_id=manifest.release_id, agreement_id=manifest.agreement_id)
         if manifest.provider != signed.issuer or manifest.requester != self.department:
             raise DocumentMismatch("the manifest's parties are not its signer and this department")
-        _check_content(release.data, manifest)
-        _check_checkpoint(manifest.audit, log_key)
-        agreement = self._countersigned(tx, manifest, now)
-        frame = _check_data(release.data, manifest, agreement)
+        check_content(release.data, manifest)
+        check_checkpoint(manifest.audit, log_key)
+        agreement = countersigned(self._agreements, tx, manifest, now)
+        frame = check_data(release.data, manifest, agreement)
         known = tx.execute(
             select(_r.c.duplicates).where(_r.c.release_id == manifest.release_id)
         ).first()
@@ -372,32 +512,6 @@ class Exchange:
             tx.execute(_r.insert(), row)
         return Received(frame=frame, manifest=manifest, duplicate=known is not None,
                         audit_index=index)  # fmt: skip
-
-    def _countersigned(
-        self, tx: Connection, manifest: ReleaseManifest, now: datetime
-    ) -> DataSharingAgreement:
-        try:
-            agreement = self._agreements.get(manifest.agreement_id, at=now, conn=tx)
-        except RecordNotFound:
-            raise DocumentMismatch(
-                f"agreement {manifest.agreement_id} is not one this department is party to"
-            ) from None
-        terms = agreement.terms
-        if agreement.side != "requester" or agreement.countersigned_at is None:
-            raise DocumentMismatch(
-                f"agreement {manifest.agreement_id} was never countersigned by this department"
-            )
-        if terms.provider != manifest.provider:
-            raise DocumentMismatch("the release's provider is not the agreement's provider")
-        if terms.version != manifest.agreement_version or not hmac.compare_digest(
-            terms_digest(terms), manifest.terms_sha256
-        ):
-            raise DocumentMismatch("the release was made under other terms than those signed")
-        if agreement.status != "active":
-            raise DocumentMismatch(
-                f"agreement {manifest.agreement_id} is {agreement.status}, not active"
-            )
-        return agreement
 
     def attest_deletion(
         self, release_id: str, *, attested_by: str, method: str, deleted_at: datetime | None = None
@@ -440,8 +554,10 @@ def _released_columns(
     return columns
 
 
-def _check_limits(agreement: DataSharingAgreement, counters: tuple[int, int], *, rows: int) -> None:
-    limits, (releases, released_rows) = agreement.terms.limits, counters
+def _check_limits(
+    agreement: DataSharingAgreement, counters: tuple[int, int, int], *, rows: int
+) -> None:
+    limits, (releases, released_rows, _) = agreement.terms.limits, counters
     if limits.max_releases is not None and releases >= limits.max_releases:
         raise AgreementLimitReached(
             f"agreement {agreement.id} allows {limits.max_releases} release(s); all are used"
@@ -501,45 +617,3 @@ def _scheme_for(kind: Kind) -> SchemeName:
         return DEFAULT_SCHEME
     name = next(n for n, s in SCHEMES.items() if kind in s.kinds)
     return name  # type: ignore[return-value]  # SCHEMES is keyed by SchemeName
-
-
-def _check_content(data: bytes, manifest: ReleaseManifest) -> None:
-    digest = hashlib.sha256(data).hexdigest()
-    if len(data) != manifest.content_bytes or not hmac.compare_digest(
-        digest, manifest.content_sha256
-    ):
-        raise ReleaseTampered(
-            f"release {manifest.release_id}: the data does not match the manifest's hash"
-        )
-
-
-def _check_checkpoint(anchor: AuditAnchor, pinned: str | None) -> None:
-    try:
-        origin, key = parse_verifier_key(anchor.log_key)
-        checkpoint = SignedCheckpoint.from_text_unverified(anchor.checkpoint)
-        if pinned is not None and parse_verifier_key(pinned)[1] != key:
-            raise ReleaseTampered("the manifest's log key is not the provider's known log key")
-        checkpoint.verify(key, name=origin)
-    except (InputError, IntegrityError) as exc:
-        if isinstance(exc, ReleaseTampered):
-            raise
-        raise ReleaseTampered("the manifest's audit checkpoint does not verify") from None
-    if checkpoint.origin != anchor.origin or origin != anchor.origin:
-        raise ReleaseTampered("the manifest's checkpoint is of another log")
-    if checkpoint.size <= anchor.index:
-        raise ReleaseTampered("the manifest's checkpoint does not cover the release's event")
-
-
-def _check_data(data: bytes, manifest: ReleaseManifest, agreement: DataSharingAgreement) -> Any:
-    try:
-        table = pq.read_table(pa.BufferReader(data))
-    except (pa.ArrowException, OSError):
-        raise ReleaseTampered("the release data is not readable Parquet") from None
-    names = [c.name for c in manifest.columns]
-    if table.column_names != names or table.num_rows != manifest.rows_kept:
-        raise ReleaseTampered("the release data's columns or rows differ from its manifest")
-    granted = {(c.name, c.category, c.treatment) for c in agreement.terms.columns}
-    outside = [c.name for c in manifest.columns if (c.name, c.category, c.treatment) not in granted]
-    if outside:
-        raise DocumentMismatch(f"the release holds columns the agreement does not grant: {outside}")
-    return table.to_pandas()

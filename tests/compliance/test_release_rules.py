@@ -382,7 +382,7 @@ def test_release_on_a_revoked_token_fails(sqlite_pair: Pair) -> None:
     presented = token(pair, agreement)
     (issued,) = pair.requester.audit.tail(1)
     jti = issued.event.data["jti"]
-    assert pair.provider.tokens.revoke(jti)
+    assert pair.provider.tokens.revoke(presented)
     _sql(pair.provider, "UPDATE token_state SET revoked_at = NULL")
     pair.clock.advance(minutes=1)
     release = pair.provider.share(
@@ -392,3 +392,42 @@ def test_release_on_a_revoked_token_fails(sqlite_pair: Pair) -> None:
     assert report.finding(TOKEN).status == "fail"
     assert _notes(report, TOKEN) == {f"token {jti} was revoked before the release"}
     assert reverify(report, TOKEN) == [release.manifest_unverified.audit.index]
+
+
+AGGREGATES = [
+    {"statistic": "mean", "column": "income", "bounds": [0, 20000], "epsilon": 0.25},
+]
+
+
+def test_aggregate_releases_pass_and_an_overspent_epsilon_fails(sqlite_pair: Pair) -> None:
+    """DP statistics over an aggregate-only column pass both rules; a third release after the
+    agreement's epsilon counter was reset behind the log exceeds its epsilon total."""
+    pair = sqlite_pair
+    agreement = pair.agreement(treatments={"income": "aggregate-only"}, limits={"epsilon": 0.5})
+    people = residents(pair)
+
+    def release() -> str:
+        made = pair.provider.share_aggregates(
+            people.frame, agreement=agreement, token=token(pair, agreement),
+            subject_column="id_number", queries=AGGREGATES,
+        )  # fmt: skip
+        pair.clock.advance(minutes=1)
+        return made.manifest_unverified.release_id
+
+    first = release()
+    release()
+    report = _checked(pair.provider)
+    for rule in (TOKEN, BASIS):
+        assert (report.finding(rule).status, report.finding(rule).checked) == ("pass", 2), rule
+    subjects = read_release_subjects(pair.provider.store, first)
+    assert subjects is not None
+    assert len(subjects) == len(people.consented) + len(people.minors)
+    _sql(pair.provider, "UPDATE exchange_agreements SET epsilon_micro = 0")
+    third = release()
+    report = _checked(pair.provider)
+    finding = report.finding(TOKEN)
+    assert finding.status == "fail"
+    assert {(_release_of(e), e.note.en) for e in finding.evidence} == {
+        (third, "epsilon 0.75 in total exceeds the agreement's 0.5")
+    }
+    assert len(reverify(report, TOKEN)) == 1

@@ -16,8 +16,8 @@ the receiving department trusts (``ws.tokens.trust``) before anything is stored:
   the consent registry allow, pseudonymised for the requester, with a signed
   :class:`ReleaseManifest`; ``ws.share_aggregates()`` releases DP statistics only
   (:class:`AggregateQuery`), charged to the agreement's epsilon total; ``ws.releases`` and
-  :func:`read_releases` list what was released, :func:`read_release_subjects` which subjects (as
-  registry pseudonyms), and the recipient's ``ws.releases.attest_deletion``
+  :func:`read_releases` list what was released, :func:`read_release_subjects` which subjects
+  (as registry pseudonyms), and the recipient's ``ws.releases.attest_deletion``
   (:func:`read_deletions`) records that it deleted the data; :func:`read_agreements`,
   :func:`read_catalogue` and :func:`read_requests` are the auditors' read-only views.
 """

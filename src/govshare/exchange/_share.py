@@ -30,7 +30,7 @@ from sqlalchemy import Connection, select, update
 
 from govshare._clock import Clock, utc_iso
 from govshare.audit import AuditLog
-from govshare.consent import ConsentRegistry, ConsentSnapshot, Reason
+from govshare.consent import ConsentRegistry, Reason
 from govshare.exceptions import (
     AgreementLimitReached,
     AgreementStateError,
@@ -63,7 +63,7 @@ from govshare.exchange._release import (
     read_releases,
     release_row,
 )
-from govshare.exchange._subjects import capturing, subjects_row
+from govshare.exchange._subjects import capturing, released_subjects
 from govshare.exchange._tables import (
     exchange_agreements,
     exchange_release_subjects,
@@ -79,10 +79,9 @@ __all__ = ["MISSING_SUBJECT", "Exchange"]
 MISSING_SUBJECT = "missing-subject"
 """Exclusion reason of a row whose subject column is empty (``invalid-subject``: malformed)."""
 _KEPT = (Reason.ALLOWED.value, Reason.STATUTORY.value)
-_Subjects = tuple[ConsentSnapshot, list[tuple[pd.Series, pd.Series]]]
-"""A release's consent snapshot and the subjects' registry pseudonyms it computed."""
 _a = exchange_agreements
 _r = exchange_releases
+_s = exchange_release_subjects
 Transaction = Callable[[], AbstractContextManager[Connection]]
 PseudonymiserFactory = Callable[[str, Kind, SchemeName], Pseudonymiser]
 
@@ -235,9 +234,9 @@ class Exchange:
         agreement: DataSharingAgreement,
         categories: Sequence[str],
         now: datetime,
-    ) -> tuple[npt.NDArray[np.bool_], dict[str, int], dict[str, int], _Subjects]:
-        """Which rows have a lawful basis at *now*; rows excluded by reason; kept by basis; and
-        what :func:`subjects_row` needs to record the released subjects."""
+    ) -> tuple[npt.NDArray[np.bool_], dict[str, int], dict[str, int], tuple[int, bytes]]:
+        """Which rows have a lawful basis at *now*; rows excluded by reason; kept by basis; the
+        kept subjects as registry pseudonyms (:func:`released_subjects`)."""
         snapshot = self._consents.snapshot(
             recipient=agreement.terms.requester,
             purpose=agreement.terms.purpose,
@@ -250,7 +249,7 @@ class Exchange:
         codes = snapshot.reasons(subjects, capturing(self._consents.subject_pseudonyms.many, seen))
         keep = np.isin(codes, snapshot.kept_codes)
         excluded, by_basis = _by_reason(codes, snapshot.reason_names, subjects)
-        return keep, excluded, by_basis, (snapshot, seen)
+        return keep, excluded, by_basis, released_subjects(snapshot, seen)
 
     def _share(
         self,
@@ -265,7 +264,7 @@ class Exchange:
         agreement, grant, counters = self._open(tx, df, token, now, facts)
         columns = _released_columns(agreement, grant, df, subject_column)
         categories = [c.category for c in columns]
-        keep, excluded, by_basis, lawful = self._lawful(
+        keep, excluded, by_basis, held = self._lawful(
             tx, df, subject_column, agreement, categories, now
         )
         kept = int(keep.sum())
@@ -282,7 +281,7 @@ class Exchange:
             "columns_dropped": len(df.columns) - len(released),
         }
         return self._release(tx, agreement, grant, now, facts, parquet_bytes(table), fields,
-                             rows=kept, excluded=excluded, epsilon=0, subjects=lawful)  # fmt: skip
+                             rows=kept, excluded=excluded, epsilon=0, subjects=held)  # fmt: skip
 
     def _share_aggregates(
         self,
@@ -298,7 +297,7 @@ class Exchange:
         agreement, grant, counters = self._open(tx, df, token, now, facts)
         asked = parse_queries(queries)
         columns, categories = aggregate_columns(agreement, grant, df, subject_column, asked)
-        keep, excluded, _, lawful = self._lawful(tx, df, subject_column, agreement, categories, now)
+        keep, excluded, _, held = self._lawful(tx, df, subject_column, agreement, categories, now)
         kept = int(keep.sum())
         _check_limits(agreement, counters, rows=kept)
         ledger = AgreementLedger(
@@ -322,8 +321,7 @@ class Exchange:
             "epsilon": ledger.charged / 1_000_000,
         }
         return self._release(tx, agreement, grant, now, facts, parquet_bytes(table), fields,
-                             rows=kept, excluded=excluded, epsilon=ledger.charged,
-                             subjects=lawful)  # fmt: skip
+                             rows=kept, excluded=excluded, epsilon=ledger.charged, subjects=held)  # fmt: skip
 
     def _release(
         self,
@@ -338,7 +336,7 @@ class Exchange:
         rows: int,
         excluded: dict[str, int],
         epsilon: int,
-        subjects: _Subjects,
+        subjects: tuple[int, bytes],
     ) -> Release:
         """One ``release.shared`` event, the agreement's counters, a checkpoint covering the
         event, the signed manifest and the release record, all on *tx*."""
@@ -395,7 +393,8 @@ class Exchange:
         row = release_row(manifest, "provider", document_id=doc.id, audit_index=index,
                           received_at=None, rows=rows, excluded=excluded)  # fmt: skip
         tx.execute(_r.insert(), row)
-        tx.execute(exchange_release_subjects.insert(), subjects_row(release_id, *subjects))
+        count, held = subjects
+        tx.execute(_s.insert(), {"release_id": release_id, "count": count, "subjects": held})
         return Release(text, data)
 
     def _lock_counters(self, tx: Connection, agreement_id: str) -> tuple[int, int, int]:

@@ -10,7 +10,6 @@ column-wise (no per-row Python loop).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,7 +23,7 @@ from govshare.exchange._release import parquet_bytes, read_parquet
 from govshare.exchange._tables import exchange_release_subjects
 from govshare.storage import Store
 
-__all__ = ["capturing", "read_release_subjects", "subjects_row"]
+__all__ = ["capturing", "read_release_subjects", "released_subjects"]
 
 _s = exchange_release_subjects
 Pseudonymise = Callable[[pd.Series], pd.Series]
@@ -42,11 +41,11 @@ def capturing(pseudonymise: Pseudonymise, seen: list[tuple[pd.Series, pd.Series]
     return run
 
 
-def subjects_row(
-    release_id: str, snapshot: ConsentSnapshot, seen: Sequence[tuple[pd.Series, pd.Series]]
-) -> dict[str, Any]:
-    """The ``exchange_release_subjects`` row of a release: the distinct subjects *snapshot* kept,
-    as registry pseudonyms, each with the basis it was released on.
+def released_subjects(
+    snapshot: ConsentSnapshot, seen: Sequence[tuple[pd.Series, pd.Series]]
+) -> tuple[int, bytes]:
+    """The distinct subjects *snapshot* kept, as registry pseudonyms, each with the basis it was
+    released on: their number and Parquet bytes (the ``exchange_release_subjects`` row).
 
     Decided again on the distinct subjects only, with the pseudonyms computed for the release
     (*seen*): the same decisions as the rows', without touching the rows again.
@@ -61,7 +60,7 @@ def subjects_row(
         }
     ).drop_duplicates("subject")
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    return {"release_id": release_id, "count": len(frame), "subjects": parquet_bytes(table)}
+    return len(frame), parquet_bytes(table)
 
 
 def read_release_subjects(

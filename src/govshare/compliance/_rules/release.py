@@ -162,7 +162,7 @@ def _release_problems(
     events: list[tuple[int, str]],
     accepted: Iterable[AuditRecord],
     revoked: Iterable[AuditRecord],
-    used: tuple[int, int],
+    used: tuple[int, int, int],
 ) -> list[Text]:
     terms, data = agreement.terms, entry.event.data
     problems: list[Text] = []
@@ -191,13 +191,15 @@ def _release_problems(
             )
         )
     granted = {c.name: c for c in terms.columns}
+    # a DP release (ws.share_aggregates, logged with its epsilon) may read aggregate-only columns
+    releasable = (*_RELEASABLE, "aggregate-only") if "epsilon_units" in data else _RELEASABLE
     outside = [
         c.name
         for c in release.columns
         if (g := granted.get(c.name)) is None
         or g.category != c.category
         or g.treatment != c.treatment
-        or g.treatment not in _RELEASABLE
+        or g.treatment not in releasable
     ]
     if outside:
         problems.append(
@@ -220,8 +222,16 @@ def _release_problems(
                 f"principal {principal} is not among the agreement's principals",
             )
         )
-    releases, rows = used
+    releases, rows, epsilon_units = used
     limits = terms.limits
+    if limits.epsilon is not None and epsilon_units > round(limits.epsilon * 1_000_000):
+        problems.append(
+            t(
+                f"累计 epsilon {epsilon_units / 1e6:g} 超过协议的 {limits.epsilon:g}",
+                f"epsilon {epsilon_units / 1e6:g} in total exceeds the agreement's "
+                f"{limits.epsilon:g}",
+            )
+        )
     if limits.max_releases is not None and releases > limits.max_releases:
         problems.append(
             t(
@@ -279,12 +289,17 @@ def token_valid(ctx: Context) -> Outcome:
     revoked: dict[str, list[AuditRecord]] = defaultdict(list)
     for revocation in ctx.events(REVOKED, whole_log=True):
         revoked[str(revocation.event.data.get("jti"))].append(revocation)
-    used: dict[str, tuple[int, int]] = {}
+    used: dict[str, tuple[int, int, int]] = {}
     checked, violations = 0, []
     for release in sent:  # in log order: the limits are counted over the whole history
-        count, rows = used.get(release.agreement_id, (0, 0))
-        used[release.agreement_id] = (count + 1, rows + release.rows)
         entry = shared.get(release.release_id)
+        count, rows, epsilon = used.get(release.agreement_id, (0, 0, 0))
+        spent = entry.event.data.get("epsilon_units", 0) if entry is not None else 0
+        used[release.agreement_id] = (
+            count + 1,
+            rows + release.rows,
+            epsilon + (spent if isinstance(spent, int) else 0),
+        )
         if not ctx.in_period(release.released_at):
             continue
         checked += 1

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import hmac
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Protocol
 
@@ -93,8 +95,23 @@ def check(
     )
     # Implemented rules first, then the pending ones (stable: registration order within each).
     ordered = sorted(RULES.values(), key=lambda r: r.check is None)
-    findings = tuple(_run(ctx, rule) for rule in ordered)
-    return _report(ctx, findings, key_source)
+    with _no_cyclic_gc():
+        findings = tuple(_run(ctx, rule) for rule in ordered)
+        return _report(ctx, findings, key_source)
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    # A check holds 100,000s of parsed records at once and makes no reference cycles; the cyclic
+    # collector would rescan all of them again and again as they accumulate (a third of the time
+    # of a check over 1,000,000 entries). Reference counting still frees everything.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _open(

@@ -31,6 +31,10 @@ from govshare.storage import Store, workspace_meta
 
 __all__ = ["CheckpointResult", "Context", "Progress", "read_meta"]
 
+_BATCH = 100_000
+"""Consent records read per query: each page of the registry's read API sorts the table, so
+fewer, larger pages (records are about 1 KB each) cut the sorting."""
+
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called as a check advances (for a progress bar)."""
 
@@ -184,7 +188,9 @@ class Context:
         """Consent records granted in the period."""
         self._progress("consent", 0, 1)
         found = list(
-            read_consent_records(self.store, granted_from=self.since, granted_until=self.until)
+            read_consent_records(
+                self.store, granted_from=self.since, granted_until=self.until, batch=_BATCH
+            )
         )
         self._progress("consent", 1, 1)
         return found

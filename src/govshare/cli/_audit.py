@@ -8,9 +8,8 @@ from typing import TextIO
 
 import click
 
-from govshare import Workspace, open_audit_log
 from govshare.audit import AuditLog, SignedCheckpoint, parse_verifier_key, verifier_key_string
-from govshare.cli._common import db_option
+from govshare.cli._common import db_option, open_log, open_workspace
 from govshare.exceptions import InputError
 
 __all__ = ["audit"]
@@ -33,7 +32,7 @@ def audit() -> None:
 @click.option("-n", "count", default=10, show_default=True, help="How many entries.")
 def tail(url: str, count: int) -> None:
     """Print the last entries as JSON lines (seq, event, leaf hash)."""
-    with open_audit_log(url) as log:
+    with open_log(url) as log:
         records = log.tail(count)
     for rec in records:
         click.echo(json.dumps({"seq": rec.seq, "leaf_hash": rec.leaf_hash.hex(), **_event(rec)}))
@@ -52,7 +51,7 @@ def verify(url: str, key: str | None, since: TextIO | None) -> None:
 
     Exit code 1 names the first entry found modified, deleted, inserted or reordered.
     """
-    with open_audit_log(url, key=key) as log:
+    with open_log(url, key=key) as log:
         report = log.verify(since=since.read() if since else None)
     click.echo(
         f"ok: {report.size} entries, root {report.root.hex()}, "
@@ -69,7 +68,7 @@ def verify(url: str, key: str | None, since: TextIO | None) -> None:
 )
 def checkpoint(url: str, output: Path | None) -> None:
     """Sign a checkpoint of the log as it is now and print it (needs the key file passphrase)."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         text = ws.audit.checkpoint().text
     click.echo(text, nl=False)
     if output is not None:
@@ -85,7 +84,7 @@ def proof(url: str, index: int | None, size1: int | None, size: int | None) -> N
     """Print an inclusion (--index) or consistency (--consistency) proof as JSON."""
     if (index is None) == (size1 is None):
         raise click.UsageError("give exactly one of --index or --consistency")
-    with open_audit_log(url) as log:
+    with open_log(url) as log:
         if index is not None:
             click.echo(log.inclusion_proof(index, size).model_dump_json(indent=2))
         else:
@@ -101,7 +100,7 @@ def export(url: str, output: TextIO) -> None:
 
     An auditor can recompute every leaf hash as SHA-256(0x00 || entry) and the root from them.
     """
-    with open_audit_log(url) as log:
+    with open_log(url) as log:
         _export(log, output)
 
 
@@ -109,7 +108,7 @@ def export(url: str, output: TextIO) -> None:
 @db_option
 def public_key(url: str) -> None:
     """Print the log's verifier key (hand it to auditors and witnesses)."""
-    with open_audit_log(url) as log:
+    with open_log(url) as log:
         click.echo(verifier_key_string(log.origin, log.verify_key))
 
 
@@ -127,7 +126,7 @@ def cosign(url: str, checkpoint_file: TextIO, log_key: str, proof_file: TextIO |
     if name != checkpoint.origin:
         raise InputError("the --log-key names another log than the checkpoint's origin")
     consistency = ConsistencyProof.model_validate_json(proof_file.read()) if proof_file else None
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         cosigned = ws.audit.cosign(checkpoint, log_key=key, proof=consistency)
     click.echo(cosigned.text, nl=False)
 

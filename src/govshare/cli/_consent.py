@@ -10,8 +10,7 @@ from typing import Any
 
 import click
 
-from govshare import Workspace
-from govshare.cli._common import EXIT_CHECK_FAILED, db_option
+from govshare.cli._common import EXIT_CHECK_FAILED, db_option, open_workspace
 from govshare.exceptions import InputError
 
 __all__ = ["consent"]
@@ -77,7 +76,7 @@ def grant(
     guardian: str | None,
 ) -> None:
     """Record a consent of SUBJECT (a resident ID number; - reads it from stdin); prints the record."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         record = ws.consents.grant(
             _subject(subject),
             recipient=recipient,
@@ -98,7 +97,7 @@ def grant(
 @click.argument("record_id")
 def withdraw(url: str, record_id: str) -> None:
     """Withdraw consent RECORD_ID now (effective at once, not retroactively); prints its state."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         status = ws.consents.withdraw(record_id)
     _echo(
         {
@@ -130,7 +129,7 @@ def check(
 
     SUBJECT is a resident ID number (use - to read it from stdin).
     """
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         decision = ws.consents.check(
             _subject(subject),
             recipient=recipient,
@@ -148,7 +147,7 @@ def check(
 @click.argument("subject")
 def history(url: str, subject: str) -> None:
     """Print every event about SUBJECT (a resident ID number; - reads stdin) as JSON lines."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         events = ws.consents.history(_subject(subject))
     for event in events:
         click.echo(event.model_dump_json())
@@ -160,10 +159,14 @@ def history(url: str, subject: str) -> None:
 @click.option(
     "--import-valid-rows", is_flag=True, help="Import the valid rows even if others have problems."
 )
-def import_(url: str, file: Path, import_valid_rows: bool) -> None:
-    """Import consent forms from a CSV or Parquet FILE; prints the report; exit 1 if any row has a problem."""
-    with Workspace.open(url) as ws:
-        report = ws.consents.import_file(file, import_valid_rows=import_valid_rows)
+@click.option("--encoding", metavar="NAME", help="Text encoding of a CSV file (default: detected).")
+def import_(url: str | None, file: Path, import_valid_rows: bool, encoding: str | None) -> None:
+    """Import consent forms from a CSV, Parquet or .xlsx FILE; prints the report; exit 1 if any row
+    has a problem."""
+    with open_workspace(url) as ws:
+        report = ws.consents.import_file(
+            file, import_valid_rows=import_valid_rows, encoding=encoding
+        )
     _echo(report.model_dump(mode="json"))
     if report.problems:
         sys.exit(EXIT_CHECK_FAILED)
@@ -174,6 +177,6 @@ def import_(url: str, file: Path, import_valid_rows: bool) -> None:
 @click.argument("subject")
 def export_subject(url: str, subject: str) -> None:
     """Print everything held about SUBJECT (PIPL Art. 45) as JSON; - reads the ID from stdin."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         export = ws.consents.export_subject(_subject(subject))
     _echo(export.model_dump(mode="json"))

@@ -7,8 +7,7 @@ from typing import TextIO
 
 import click
 
-from govshare import Workspace
-from govshare.cli._common import db_option
+from govshare.cli._common import db_option, open_workspace
 
 __all__ = ["keys"]
 
@@ -25,7 +24,7 @@ def keys() -> None:
 )
 def export_public(url: str, output: Path | None) -> None:
     """Print this department's active token- and document-signing public keys as JSON."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         doc = ws.keys.export_public()
     click.echo(doc)
     if output is not None:
@@ -41,6 +40,6 @@ def trust(url: str, document: TextIO) -> None:
     The document is that department's complete current key set: its keys missing from it are
     retired here. Receive it over a channel you trust; it is not signed.
     """
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         kids = ws.tokens.trust(document.read())
     click.echo(f"trusted {len(kids)} active key(s): {', '.join(kids) or '-'}")

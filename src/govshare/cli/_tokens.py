@@ -9,7 +9,7 @@ from datetime import timedelta
 import click
 
 from govshare import Workspace
-from govshare.cli._common import EXIT_CHECK_FAILED, db_option
+from govshare.cli._common import EXIT_CHECK_FAILED, db_option, open_workspace
 from govshare.exceptions import InputError, InvalidToken
 
 __all__ = ["token"]
@@ -70,7 +70,7 @@ def issue(
     principal: str | None,
 ) -> None:
     """Sign a token and print it (needs the key file passphrase)."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         text = ws.tokens.issue(
             audience=audience,
             purpose=purpose,
@@ -115,7 +115,7 @@ def verify(
 
     Exit code 1 names why a token was refused (e.g. TokenExpired, PurposeMismatch).
     """
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         try:
             grant = ws.tokens.verify(
                 _read_token(token_text),
@@ -140,7 +140,7 @@ def verify(
 @click.option("--consent-hash", metavar="HEX", help="The bound consent record's hash.")
 def inspect(url: str, token_text: str, consent_hash: str | None) -> None:
     """Introspect TOKEN ('-' reads stdin): its claims if it is active here, else active=false."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         info = ws.tokens.introspect(
             _read_token(token_text), consent_hash=_consent_hash(consent_hash)
         )

@@ -8,6 +8,7 @@ message may show it, no output file may be left behind and the store must be unc
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import Run
+from tests.consent.conftest import resident_id
 
 SECRET = "110101199003071233"
 """The identifier in every offending row: it must never be printed."""
@@ -24,12 +26,17 @@ ROWS = 3000
 CHUNK = "500"
 
 
+@functools.cache
+def _id(i: int) -> str:
+    return resident_id(1000 + i)
+
+
 def _people(i: int) -> list[str]:
-    return [f"P{i:06d}", "east" if i % 2 else "west", str(i % 100), "x", "y", "z"]
+    return [_id(i), "east" if i % 2 else "west", str(i % 100), "x", "y", "z"]
 
 
 def _consents(i: int) -> list[str]:
-    return [f"P{i:06d}", "hrss", "subsidy-eligibility", "identity", "2026-01-01T00:00:00+00:00"]
+    return [_id(i), "hrss", "subsidy-eligibility", "identity", "2026-01-01T00:00:00+00:00"]
 
 
 HEADERS = {
@@ -222,6 +229,7 @@ def test_malformed_input_is_one_line_exit_2_and_leaves_nothing(
     assert out == ""
     assert len(err.strip().splitlines()) == 1, err
     assert err.startswith("error: InputError: "), err
+    assert "right column and kind" not in err  # stopped by the malformed input itself
     assert "Traceback" not in err
     for digits in (SECRET, SECRET[:9], SECRET[9:]):
         assert digits not in err
@@ -247,7 +255,7 @@ def test_encodings_departments_use_are_detected(
     cli_workspace: Run, tmp_path: Path, encoding: str, bom: bytes
 ) -> None:
     """GBK/GB18030 text, UTF-16 with its byte-order mark and UTF-8 with a BOM read without options."""
-    text = "pid,district\n" + "".join(f"P{i:06d},东城区\n" for i in range(20))
+    text = "pid,district\n" + "".join(f"{_id(i)},东城区\n" for i in range(20))
     source = tmp_path / "people.csv"
     source.write_bytes(bom + text.encode(encoding))
     code, _out, err = cli_workspace(

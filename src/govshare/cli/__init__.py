@@ -54,6 +54,9 @@ from govshare.cli._exchange import agreement, catalogue, request  # noqa: E402  
 cli.add_command(catalogue)  # [exchange]
 cli.add_command(request)  # [exchange]
 cli.add_command(agreement)  # [exchange]
+from govshare.cli._vocab import vocab  # noqa: E402  [consent]
+
+cli.add_command(vocab)  # [consent]
 
 
 def main() -> None:

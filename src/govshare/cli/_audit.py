@@ -9,7 +9,14 @@ from typing import TextIO
 import click
 
 from govshare.audit import AuditLog, SignedCheckpoint, parse_verifier_key, verifier_key_string
-from govshare.cli._common import db_option, open_log, open_workspace
+from govshare.cli._common import (
+    b64,
+    db_option,
+    emit,
+    format_option,
+    open_log,
+    open_workspace,
+)
 from govshare.exceptions import InputError
 
 __all__ = ["audit"]
@@ -30,12 +37,12 @@ def audit() -> None:
 @audit.command()
 @db_option
 @click.option("-n", "count", default=10, show_default=True, help="How many entries.")
-def tail(url: str, count: int) -> None:
-    """Print the last entries as JSON lines (seq, event, leaf hash)."""
+def tail(url: str | None, count: int) -> None:
+    """Print the last entries as JSON lines (seq, event, leaf hash in base64)."""
     with open_log(url) as log:
         records = log.tail(count)
     for rec in records:
-        click.echo(json.dumps({"seq": rec.seq, "leaf_hash": rec.leaf_hash.hex(), **_event(rec)}))
+        click.echo(json.dumps({"seq": rec.seq, "leaf_hash": b64(rec.leaf_hash), **_event(rec)}))
 
 
 @audit.command()
@@ -46,19 +53,22 @@ def tail(url: str, count: int) -> None:
     type=click.File("r"),
     help="A checkpoint file you kept earlier: the log must still be consistent with it.",
 )
-def verify(url: str, key: str | None, since: TextIO | None) -> None:
+@format_option
+def verify(url: str | None, key: str | None, since: TextIO | None, output_format: str) -> None:
     """Recompute the whole log and check it against its tree and signed checkpoints.
 
     Exit code 1 names the first entry found modified, deleted, inserted or reordered.
     """
     with open_log(url, key=key) as log:
         report = log.verify(since=since.read() if since else None)
-    click.echo(
-        f"ok: {report.size} entries, root {report.root.hex()}, "
+    lines = [
+        f"ok: {report.size} entries, root {b64(report.root)}, "
         f"{report.checkpoints_checked} checkpoint(s) checked"
-    )
+    ]
     if key is None:
-        click.echo("note: checked against the key recorded in the store; pass --key to use yours")
+        lines.append("note: checked against the key recorded in the store; pass --key to use yours")
+    data = {**report.model_dump(mode="json"), "root": b64(report.root), "key": key or "store"}
+    emit(output_format, data, text="\n".join(lines))
 
 
 @audit.command()
@@ -150,7 +160,7 @@ def _export(log: AuditLog, out: TextIO) -> None:
     out.write(json.dumps(header) + "\n")
     for seq, entry, leaf in log.raw_entries(0, size):
         # "entry" is the exact hashed text: SHA-256(0x00 || entry as UTF-8) is the leaf hash.
-        line = {"seq": seq, "leaf_hash": leaf.hex(), "entry": entry.decode("utf-8")}
+        line = {"seq": seq, "leaf_hash": b64(leaf), "entry": entry.decode("utf-8")}
         out.write(json.dumps(line, ensure_ascii=False) + "\n")
     for cp in log.checkpoints():
         out.write(json.dumps({"checkpoint": cp.text}) + "\n")

@@ -8,6 +8,7 @@ given before the subcommand (``govshare --db URL consent check …``) or, for ``
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -30,12 +31,16 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "GovShareGroup",
+    "b64",
     "db_option",
     "emit",
     "format_option",
     "global_options",
+    "json_format_option",
+    "key_values",
     "open_log",
     "open_workspace",
+    "parse_hash",
     "passphrase",
     "progress",
     "schema",
@@ -129,15 +134,40 @@ def open_log(url: str | None, **options: Any) -> AuditLog:
 
 
 def format_option(command: _F) -> _F:
-    """``--format text|json`` (the JSON shapes are documented in docs/cli.md)."""
+    """``--format text|json``, text by default (the JSON shapes are in docs/cli-json.md)."""
+    return _format("text")(command)
+
+
+def json_format_option(command: _F) -> _F:
+    """``--format text|json``, JSON by default: for commands that printed JSON before 0.x."""
+    return _format("json")(command)
+
+
+def _format(default: str) -> Callable[[_F], _F]:
     return click.option(
         "--format",
         "output_format",
         type=click.Choice(["text", "json"]),
-        default="text",
+        default=default,
         show_default=True,
-        help="text for people, json (one document) for scripts.",
-    )(command)
+        help="text for people, json (one document, see docs/cli-json.md) for scripts.",
+    )
+
+
+def key_values(data: dict[str, Any]) -> str:
+    """*data* as aligned ``key: value`` lines for people (lists joined by commas)."""
+    width = max((len(k) for k in data), default=0)
+    return "\n".join(f"{k + ':':<{width + 1}} {_plain(v)}" for k, v in data.items())
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list | tuple):
+        return ", ".join(_plain(v) for v in value) or "-"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
 
 
 def emit(
@@ -163,6 +193,28 @@ def emit(
         _table(columns, rows)
     if text is not None:
         click.echo(text)
+
+
+def b64(raw: bytes) -> str:
+    """A hash as users see it everywhere: standard padded base64, as in C2SP signed notes."""
+    return base64.b64encode(raw).decode("ascii")
+
+
+def parse_hash(text: str, what: str) -> bytes:
+    """A 32-byte hash given as base64 (as govshare prints it) or, for older scripts, as hex."""
+    value = text.strip()
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32 and len(value) == 64:
+        try:
+            raw = bytes.fromhex(value)
+        except ValueError:
+            raw = b""
+    if len(raw) != 32:
+        raise InputError(f"{what} takes a SHA-256 hash in base64 (44 characters)")
+    return raw
 
 
 def _table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -72,8 +72,8 @@ _STATISTICS: Final = ("count", "sum", "mean", "variance", "quantile", "histogram
 @click.option(
     "--preview",
     is_flag=True,
-    help="Print what the release would charge and its noise, without reading the rows or "
-    "charging anything.",
+    help="Print what the release would charge and its noise (mechanism, scale, 95% half-width) "
+    "without releasing or charging anything.",
 )
 @input_options
 @click.option(
@@ -140,8 +140,7 @@ def query(
     reader = TableReader(
         file, format=input_format, columns=needed, encoding=encoding, as_text=False
     )
-    table = reader.schema.empty_table() if preview else _read_all(reader)
-    frame = table.to_pandas()
+    frame = _read_all(reader).to_pandas()
     key_list = _keys(listed, frame[by[0]].dtype.kind) if listed else None
     with open_workspace(url) as ws:
         q_ = ws.dp(
@@ -188,10 +187,11 @@ def _read_all(reader: TableReader) -> Any:
 
 
 def _print_result(result: Any, output_format: str) -> None:
+    grouped = any(name is not None for name in result.index.names)
     if output_format == "csv":
-        click.echo(result.to_csv(), nl=False)
+        click.echo(result.to_csv(index=grouped), nl=False)
         return
-    frame = result.reset_index() if result.index.name is not None else result
+    frame = result.reset_index() if grouped else result
     records = json.loads(frame.to_json(orient="records"))
     data = {"release": result.release.model_dump(mode="json"), "rows": records}
     rows = [[_cell(v) for v in r] for r in frame.itertuples(index=False)]

@@ -56,12 +56,14 @@ def pseudonymise_file(
     or detected (UTF-8/UTF-16 byte-order mark, UTF-8, GB18030). Other columns pass through (CSV:
     as text, unchanged). Invalid identifiers become empty (``invalid="null"``) and are counted by
     reason in the summary, or stop the run (``invalid="raise"``). *progress* is called with the
-    rows done after each chunk.
+    rows done after each chunk. A column with no valid identifier in the whole first chunk
+    (e.g. phone numbers read as ``resident_id``) stops the run: it is the wrong column or kind.
 
     Raises:
         InputError: unknown format, a missing column, a bad chunk size, a malformed input (the
             message names the line and the reason, never its content), or (with
-            ``invalid="raise"``) an invalid identifier; *target* is then left as it was.
+            ``invalid="raise"``) an invalid identifier, or a column of the wrong kind; *target*
+            is then left as it was.
         KeyNotFound: the pseudonymiser's key version was retired.
     """
     src, dst = Path(source), Path(target)
@@ -85,6 +87,8 @@ def pseudonymise_file(
             for name in names:
                 i = schema.get_field_index(name)
                 arrays[i], report = _one(pseudonymiser, arrays[i], rows, invalid, name)
+                if chunks == 0:
+                    _check_kind(report, name)
                 reports[name].append(report)
             write(pa.RecordBatch.from_arrays(arrays, schema=out_schema))
             rows += batch.num_rows
@@ -116,6 +120,16 @@ def _one(
             f"({report.summary()}); no output was written"
         )
     return array, report
+
+
+def _check_kind(report: ValidationReport, name: str) -> None:
+    # A whole first chunk of values, none of them valid, is a wrong kind, not bad data: stop
+    # rather than write a file of empty pseudonyms.
+    if report.valid == 0 and report.invalid > 0:
+        raise InputError(
+            f"column {name!r} holds no valid {report.kind} in its first {report.rows} row(s) "
+            f"({report.summary()}); is it the right column and kind?"
+        )
 
 
 def _merge(ps: Pseudonymiser, reports: list[ValidationReport]) -> ValidationReport:

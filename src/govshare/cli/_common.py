@@ -102,8 +102,9 @@ def schema() -> str | None:
     return None
 
 
-def passphrase() -> str | None:
-    """The key file passphrase: GOVSHARE_PASSPHRASE, --passphrase-file, or a terminal prompt.
+def passphrase(*, confirm: bool = False) -> str | None:
+    """The key file passphrase: GOVSHARE_PASSPHRASE, --passphrase-file, or a terminal prompt
+    (asked twice with *confirm*, for a new key file).
 
     Returns ``None`` when none is available, so the library names what is missing.
     """
@@ -117,7 +118,9 @@ def passphrase() -> str | None:
             raise InputError("cannot read the --passphrase-file") from None
         return text.rstrip("\r\n")
     if sys.stdin.isatty():
-        value: str = click.prompt("key file passphrase", hide_input=True, err=True)
+        value: str = click.prompt(
+            "key file passphrase", hide_input=True, err=True, confirmation_prompt=confirm
+        )
         return value
     return None
 

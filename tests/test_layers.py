@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "govshare._clock",
             "govshare._models",
             "govshare._arrow",
+            "govshare._tabular",
             "govshare._noise",
             "govshare._version",
             "govshare._html",

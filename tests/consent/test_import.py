@@ -95,8 +95,8 @@ def test_import_valid_rows_on_request(workspace: Workspace, tmp_path: Path) -> N
 
 def test_unreadable_or_misshapen_files_are_refused(workspace: Workspace, tmp_path: Path) -> None:
     """Unknown formats, missing and unknown columns raise InputError before anything is read in."""
-    with pytest.raises(InputError, match=r"csv or \.parquet"):
-        workspace.consents.import_file(tmp_path / "forms.xlsx")
+    with pytest.raises(InputError, match=r"\.csv, \.parquet or \.xlsx"):
+        workspace.consents.import_file(tmp_path / "forms.json")
     path = tmp_path / "forms.csv"
     pd.DataFrame([{"subject": GOOD["subject"], "colour": "blue"}]).to_csv(path, index=False)
     with pytest.raises(InputError, match="missing columns"):

@@ -111,8 +111,10 @@ def test_overspending_and_bad_input_exit_2_with_one_line(run: Run) -> None:
     )
     assert code == 2
     assert "--bounds" in err
-    code, out, _ = run("budget", "show")
-    assert "epsilon 0/0.1" in out
+    code, out, _ = run("budget", "show", "--format", "json")
+    assert [(s["dataset"], s["epsilon_spent"], s["epsilon_cap"]) for s in json.loads(out)] == [
+        ("people", 0.0, 0.1)
+    ]
 
 
 def test_query_on_behalf_of_a_token_needs_its_purpose(run: Run) -> None:
@@ -136,4 +138,5 @@ def test_query_on_behalf_of_a_token_needs_its_purpose(run: Run) -> None:
     assert out == ""
     assert "both token= and purpose=" in err
     code, out, _ = run("budget", "show")
-    assert "epsilon 0/1" in out
+    assert out.split()[:4] == ["dataset", "requester", "epsilon", "spent/cap"]
+    assert ["people", "*", "0/1", "0/0"] in [line.split() for line in out.splitlines()]

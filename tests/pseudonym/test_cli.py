@@ -103,9 +103,56 @@ def test_bad_arguments_exit_2(folder: Path, args: list[str]) -> None:
 
 
 def test_number_columns_are_reported_not_coerced(folder: Path) -> None:
-    """A numeric Parquet column is reported as not_a_string, never pseudonymised."""
+    """A numeric Parquet column is never pseudonymised: no value is a string, so the run stops."""
     code, output = run(
         folder, str(folder / "in.parquet"), "-o", str(folder / "o.parquet"), "--column", "n"
     )
-    assert code == 0
+    assert code == 2
     assert "not_a_string=1000" in output
+    assert "right column and kind" in output
+    assert not (folder / "o.parquet").exists()
+
+
+def test_a_kind_that_does_not_match_the_column_stops(folder: Path) -> None:
+    """--kind mobile on a column of ID numbers stops with a clear error instead of blanking it."""
+    code, output = run(
+        folder,
+        str(folder / "in.csv"),
+        "-o",
+        str(folder / "out.csv"),
+        "--column",
+        "id_number",
+        "--kind",
+        "mobile",
+    )
+    assert code == 2
+    assert "no valid mobile" in output
+    assert not (folder / "out.csv").exists()
+
+
+@pytest.mark.parametrize(("source", "target"), [("csv", "parquet"), ("parquet", "csv")])
+def test_the_output_format_follows_its_extension(folder: Path, source: str, target: str) -> None:
+    """-o out.parquet from a CSV writes Parquet, and -o out.csv from Parquet writes CSV."""
+    out = folder / f"out.{target}"
+    code, output = run(
+        folder, str(folder / f"in.{source}"), "-o", str(out), "--column", "id_number"
+    )
+    assert code == 0, output
+    frame = pd.read_parquet(out) if target == "parquet" else pd.read_csv(out, dtype=str)
+    assert len(frame) == 1000
+    assert list(frame.columns) == ["id_number", "code", "n"]
+
+
+def test_csv_output_quotes_only_where_needed(folder: Path) -> None:
+    """Plain values are written bare; a value with a comma, quote or newline is quoted (RFC 4180)."""
+    ids = valid_ids(3, seed=5)
+    text = "id_number,note\n" + f'{ids[0]},plain\n{ids[1]},"a, b"\n{ids[2]},"say ""hi"""\n'
+    (folder / "q.csv").write_text(text, encoding="utf-8")
+    code, output = run(
+        folder, str(folder / "q.csv"), "-o", str(folder / "q-out.csv"), "--column", "id_number"
+    )
+    assert code == 0, output
+    lines = (folder / "q-out.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "id_number,note"
+    assert [line.split(",", 1)[1] for line in lines[1:]] == ["plain", '"a, b"', '"say ""hi"""']
+    assert not lines[1].startswith('"')

@@ -9,7 +9,7 @@ import click
 
 from govshare._version import __version__
 from govshare.cli._audit import audit
-from govshare.cli._common import GovShareGroup
+from govshare.cli._common import GovShareGroup, global_options
 from govshare.cli._workspace import demo, init
 
 __all__ = ["cli", "main"]
@@ -18,7 +18,8 @@ __all__ = ["cli", "main"]
 @click.group(cls=GovShareGroup)
 @click.version_option(__version__, prog_name="govshare")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
-def cli(debug: bool) -> None:
+@global_options
+def cli(debug: bool, url: str | None, db_schema: str | None, passphrase_file: str | None) -> None:
     """govshare: lawful, minimal and verifiable data sharing between departments.
 
     Exit codes: 0 ok, 1 a check failed (e.g. the audit log does not verify), 2 usage, input or
@@ -57,6 +58,9 @@ from govshare.cli._share import receive, share  # noqa: E402  [exchange]
 
 cli.add_command(share)  # [exchange]
 cli.add_command(receive)  # [exchange]
+from govshare.cli._vocab import vocab  # noqa: E402  [consent]
+
+cli.add_command(vocab)  # [consent]
 
 
 def main() -> None:

@@ -8,9 +8,15 @@ from typing import TextIO
 
 import click
 
-from govshare import Workspace, open_audit_log
 from govshare.audit import AuditLog, SignedCheckpoint, parse_verifier_key, verifier_key_string
-from govshare.cli._common import db_option
+from govshare.cli._common import (
+    b64,
+    db_option,
+    emit,
+    format_option,
+    open_log,
+    open_workspace,
+)
 from govshare.exceptions import InputError
 
 __all__ = ["audit"]
@@ -31,12 +37,12 @@ def audit() -> None:
 @audit.command()
 @db_option
 @click.option("-n", "count", default=10, show_default=True, help="How many entries.")
-def tail(url: str, count: int) -> None:
-    """Print the last entries as JSON lines (seq, event, leaf hash)."""
-    with open_audit_log(url) as log:
+def tail(url: str | None, count: int) -> None:
+    """Print the last entries as JSON lines (seq, event, leaf hash in base64)."""
+    with open_log(url) as log:
         records = log.tail(count)
     for rec in records:
-        click.echo(json.dumps({"seq": rec.seq, "leaf_hash": rec.leaf_hash.hex(), **_event(rec)}))
+        click.echo(json.dumps({"seq": rec.seq, "leaf_hash": b64(rec.leaf_hash), **_event(rec)}))
 
 
 @audit.command()
@@ -47,19 +53,22 @@ def tail(url: str, count: int) -> None:
     type=click.File("r"),
     help="A checkpoint file you kept earlier: the log must still be consistent with it.",
 )
-def verify(url: str, key: str | None, since: TextIO | None) -> None:
+@format_option
+def verify(url: str | None, key: str | None, since: TextIO | None, output_format: str) -> None:
     """Recompute the whole log and check it against its tree and signed checkpoints.
 
     Exit code 1 names the first entry found modified, deleted, inserted or reordered.
     """
-    with open_audit_log(url, key=key) as log:
+    with open_log(url, key=key) as log:
         report = log.verify(since=since.read() if since else None)
-    click.echo(
-        f"ok: {report.size} entries, root {report.root.hex()}, "
+    lines = [
+        f"ok: {report.size} entries, root {b64(report.root)}, "
         f"{report.checkpoints_checked} checkpoint(s) checked"
-    )
+    ]
     if key is None:
-        click.echo("note: checked against the key recorded in the store; pass --key to use yours")
+        lines.append("note: checked against the key recorded in the store; pass --key to use yours")
+    data = {**report.model_dump(mode="json"), "root": b64(report.root), "key": key or "store"}
+    emit(output_format, data, text="\n".join(lines))
 
 
 @audit.command()
@@ -69,7 +78,7 @@ def verify(url: str, key: str | None, since: TextIO | None) -> None:
 )
 def checkpoint(url: str, output: Path | None) -> None:
     """Sign a checkpoint of the log as it is now and print it (needs the key file passphrase)."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         text = ws.audit.checkpoint().text
     click.echo(text, nl=False)
     if output is not None:
@@ -85,7 +94,7 @@ def proof(url: str, index: int | None, size1: int | None, size: int | None) -> N
     """Print an inclusion (--index) or consistency (--consistency) proof as JSON."""
     if (index is None) == (size1 is None):
         raise click.UsageError("give exactly one of --index or --consistency")
-    with open_audit_log(url) as log:
+    with open_log(url) as log:
         if index is not None:
             click.echo(log.inclusion_proof(index, size).model_dump_json(indent=2))
         else:
@@ -101,7 +110,7 @@ def export(url: str, output: TextIO) -> None:
 
     An auditor can recompute every leaf hash as SHA-256(0x00 || entry) and the root from them.
     """
-    with open_audit_log(url) as log:
+    with open_log(url) as log:
         _export(log, output)
 
 
@@ -109,7 +118,7 @@ def export(url: str, output: TextIO) -> None:
 @db_option
 def public_key(url: str) -> None:
     """Print the log's verifier key (hand it to auditors and witnesses)."""
-    with open_audit_log(url) as log:
+    with open_log(url) as log:
         click.echo(verifier_key_string(log.origin, log.verify_key))
 
 
@@ -127,7 +136,7 @@ def cosign(url: str, checkpoint_file: TextIO, log_key: str, proof_file: TextIO |
     if name != checkpoint.origin:
         raise InputError("the --log-key names another log than the checkpoint's origin")
     consistency = ConsistencyProof.model_validate_json(proof_file.read()) if proof_file else None
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         cosigned = ws.audit.cosign(checkpoint, log_key=key, proof=consistency)
     click.echo(cosigned.text, nl=False)
 
@@ -151,7 +160,7 @@ def _export(log: AuditLog, out: TextIO) -> None:
     out.write(json.dumps(header) + "\n")
     for seq, entry, leaf in log.raw_entries(0, size):
         # "entry" is the exact hashed text: SHA-256(0x00 || entry as UTF-8) is the leaf hash.
-        line = {"seq": seq, "leaf_hash": leaf.hex(), "entry": entry.decode("utf-8")}
+        line = {"seq": seq, "leaf_hash": b64(leaf), "entry": entry.decode("utf-8")}
         out.write(json.dumps(line, ensure_ascii=False) + "\n")
     for cp in log.checkpoints():
         out.write(json.dumps({"checkpoint": cp.text}) + "\n")

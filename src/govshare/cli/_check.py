@@ -11,7 +11,7 @@ from typing import Literal, TextIO
 
 import click
 
-from govshare.cli._common import EXIT_CHECK_FAILED, EXIT_OK, db_option
+from govshare.cli._common import EXIT_CHECK_FAILED, EXIT_OK, db_option, schema
 from govshare.compliance import Policy, Progress, check, load_policy
 from govshare.exceptions import InputError
 from govshare.storage import Store
@@ -120,7 +120,7 @@ def check_command(
     policy = load_policy(policy_file) if policy_file is not None else Policy()
     checkpoints = [f.read() for f in checkpoint_files]
     start, end = _when(since, "--since"), _when(until, "--until")
-    with Store.open(url, read_only=True) as store, _progress() as progress:
+    with Store.open(url, read_only=True, schema=schema()) as store, _progress() as progress:
         report = check(
             store,
             since=start,

@@ -10,8 +10,15 @@ from typing import Any
 
 import click
 
-from govshare import Workspace
-from govshare.cli._common import EXIT_CHECK_FAILED, db_option
+from govshare.cli._common import (
+    EXIT_CHECK_FAILED,
+    db_option,
+    emit,
+    format_option,
+    json_format_option,
+    key_values,
+    open_workspace,
+)
 from govshare.exceptions import InputError
 
 __all__ = ["consent"]
@@ -77,7 +84,7 @@ def grant(
     guardian: str | None,
 ) -> None:
     """Record a consent of SUBJECT (a resident ID number; - reads it from stdin); prints the record."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         record = ws.consents.grant(
             _subject(subject),
             recipient=recipient,
@@ -98,7 +105,7 @@ def grant(
 @click.argument("record_id")
 def withdraw(url: str, record_id: str) -> None:
     """Withdraw consent RECORD_ID now (effective at once, not retroactively); prints its state."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         status = ws.consents.withdraw(record_id)
     _echo(
         {
@@ -118,19 +125,21 @@ def withdraw(url: str, record_id: str) -> None:
     "--category", "categories", multiple=True, required=True, help="Category code (repeat)."
 )
 @click.option("--at", "at", help="Decide for this instant (ISO 8601 with offset; default now).")
+@json_format_option
 def check(
-    url: str,
+    url: str | None,
     subject: str,
     recipient: str,
     purpose: str,
     categories: tuple[str, ...],
     at: str | None,
+    output_format: str,
 ) -> None:
     """Decide whether SUBJECT's categories may go to RECIPIENT for PURPOSE; exit 1 if not.
 
     SUBJECT is a resident ID number (use - to read it from stdin).
     """
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         decision = ws.consents.check(
             _subject(subject),
             recipient=recipient,
@@ -138,7 +147,8 @@ def check(
             categories=list(categories),
             at=_time(at, "--at"),
         )
-    _echo(decision.model_dump(mode="json"))
+    data = decision.model_dump(mode="json")
+    emit(output_format, data, text=key_values(data))
     if not decision.allowed:
         sys.exit(EXIT_CHECK_FAILED)
 
@@ -148,7 +158,7 @@ def check(
 @click.argument("subject")
 def history(url: str, subject: str) -> None:
     """Print every event about SUBJECT (a resident ID number; - reads stdin) as JSON lines."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         events = ws.consents.history(_subject(subject))
     for event in events:
         click.echo(event.model_dump_json())
@@ -160,13 +170,28 @@ def history(url: str, subject: str) -> None:
 @click.option(
     "--import-valid-rows", is_flag=True, help="Import the valid rows even if others have problems."
 )
-def import_(url: str, file: Path, import_valid_rows: bool) -> None:
-    """Import consent forms from a CSV or Parquet FILE; prints the report; exit 1 if any row has a problem."""
-    with Workspace.open(url) as ws:
-        report = ws.consents.import_file(file, import_valid_rows=import_valid_rows)
-    _echo(report.model_dump(mode="json"))
+@click.option("--encoding", metavar="NAME", help="Text encoding of a CSV file (default: detected).")
+@json_format_option
+def import_(
+    url: str | None, file: Path, import_valid_rows: bool, encoding: str | None, output_format: str
+) -> None:
+    """Import consent forms from a CSV, Parquet or .xlsx FILE; prints the report; exit 1 if any row
+    has a problem."""
+    with open_workspace(url) as ws:
+        report = ws.consents.import_file(
+            file, import_valid_rows=import_valid_rows, encoding=encoding
+        )
+    emit(output_format, report, text=_import_text(report))
     if report.problems:
         sys.exit(EXIT_CHECK_FAILED)
+
+
+def _import_text(report: Any) -> str:
+    lines = [
+        f"imported {report.imported} of {report.rows} row(s); {len(report.problems)} problem(s)"
+    ]
+    lines += [f"  row {p.row}, {p.field}: {p.problem}" for p in report.problems]
+    return "\n".join(lines)
 
 
 @consent.command(name="export-subject")
@@ -174,6 +199,96 @@ def import_(url: str, file: Path, import_valid_rows: bool) -> None:
 @click.argument("subject")
 def export_subject(url: str, subject: str) -> None:
     """Print everything held about SUBJECT (PIPL Art. 45) as JSON; - reads the ID from stdin."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         export = ws.consents.export_subject(_subject(subject))
     _echo(export.model_dump(mode="json"))
+
+
+@consent.command()
+@db_option
+@click.argument("record_id")
+@click.option("--expires-at", help="The new expiry (ISO 8601 with offset, in the future).")
+@click.option("--no-expiry", is_flag=True, help="End the expiry: the consent runs until withdrawn.")
+@json_format_option
+def renew(
+    url: str | None,
+    record_id: str,
+    expires_at: str | None,
+    no_expiry: bool,
+    output_format: str,
+) -> None:
+    """Extend consent RECORD_ID from now on (earlier instants are unaffected); prints its state."""
+    if (expires_at is None) == (not no_expiry):
+        raise InputError("give exactly one of --expires-at TIME or --no-expiry")
+    with open_workspace(url) as ws:
+        status = ws.consents.renew(record_id, expires_at=_time(expires_at, "--expires-at"))
+    data = {
+        "record_id": record_id,
+        "state": status.state,
+        "expires_at": status.expires_at.isoformat() if status.expires_at else None,
+    }
+    emit(output_format, data, text=key_values(data))
+
+
+@consent.command("statutory-bases")
+@db_option
+@click.option("--recipient", required=True, help="Receiving department id.")
+@click.option("--purpose", required=True, help="Purpose code.")
+@click.option("--at", "at", help="In force at this instant (ISO 8601 with offset; default now).")
+@format_option
+def statutory_bases(
+    url: str | None, recipient: str, purpose: str, at: str | None, output_format: str
+) -> None:
+    """List the statutory bases (duties by law, PIPL Art. 13(3)-(7)) in force for RECIPIENT and
+    PURPOSE."""
+    with open_workspace(url) as ws:
+        bases = ws.consents.statutory_bases(
+            recipient=recipient, purpose=purpose, at=_time(at, "--at")
+        )
+    rows = [
+        [b.basis_id, ", ".join(b.categories), b.legal_basis, b.law, b.effective_from.isoformat()]
+        for b in bases
+    ]
+    emit(
+        output_format,
+        list(bases),
+        columns=["basis", "categories", "legal basis", "law", "from"],
+        rows=rows,
+        empty=f"no statutory basis in force for {recipient} and {purpose}",
+    )
+
+
+@consent.command("declare-statutory-basis")
+@db_option
+@click.option("--recipient", required=True, help="Receiving department id.")
+@click.option("--purpose", required=True, help="Purpose code.")
+@click.option("--category", "categories", multiple=True, required=True, help="Repeatable.")
+@click.option("--legal-basis", required=True, help="A legal-basis code other than consent.")
+@click.option("--law", required=True, help="The law and article that impose the duty.")
+@click.option("--from", "effective_from", help="In force from (ISO 8601; default now).")
+@click.option("--until", "effective_until", help="In force until (ISO 8601; default open).")
+@json_format_option
+def declare_statutory_basis(
+    url: str | None,
+    recipient: str,
+    purpose: str,
+    categories: tuple[str, ...],
+    legal_basis: str,
+    law: str,
+    effective_from: str | None,
+    effective_until: str | None,
+    output_format: str,
+) -> None:
+    """Declare a duty by law that lets RECIPIENT receive CATEGORIES for PURPOSE without consent."""
+    with open_workspace(url) as ws:
+        basis = ws.consents.declare_statutory_basis(
+            recipient=recipient,
+            purpose=purpose,
+            categories=list(categories),
+            legal_basis=legal_basis,
+            law=law,
+            effective_from=_time(effective_from, "--from"),
+            effective_until=_time(effective_until, "--until"),
+        )
+    data = basis.model_dump(mode="json")
+    emit(output_format, data, text=key_values(data))

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Final
 
 import click
 
-from govshare import Workspace
-from govshare.cli._common import db_option
+from govshare._tabular import TableReader, row_count
+from govshare.cli._common import db_option, emit, format_option, open_workspace, progress
+from govshare.cli._pseudonym import input_options
 from govshare.exceptions import InputError
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 __all__ = ["budget", "dp"]
 
@@ -21,6 +19,9 @@ __all__ = ["budget", "dp"]
 @click.group()
 def dp() -> None:
     """Differentially private statistics, charged to the store's budget ledger."""
+
+
+_STATISTICS: Final = ("count", "sum", "mean", "variance", "quantile", "histogram")
 
 
 @dp.command()
@@ -31,8 +32,29 @@ def dp() -> None:
 @click.option("--count", "count", is_flag=True, help="Release a row count.")
 @click.option("--sum", "sum_column", metavar="COL", help="Release the sum of COL.")
 @click.option("--mean", "mean_column", metavar="COL", help="Release the mean of COL.")
+@click.option("--variance", "variance_column", metavar="COL", help="Release the variance of COL.")
+@click.option(
+    "--quantile",
+    "quantile_column",
+    metavar="COL",
+    help="Release a quantile of COL (--q, default 0.5: the median).",
+)
+@click.option("--q", "q", type=float, default=0.5, show_default=True, help="The quantile.")
+@click.option(
+    "--histogram", "histogram_column", metavar="COL", help="Release row counts per bin of COL."
+)
+@click.option(
+    "--bin", "bins", multiple=True, type=float, metavar="EDGE", help="A bin edge (repeatable)."
+)
 @click.option("--by", multiple=True, metavar="COL", help="Group by COL (repeatable).")
-@click.option("--keys", metavar="K1,K2,…", help="Public group keys (one --by column only).")
+@click.option(
+    "--key",
+    "key_values",
+    multiple=True,
+    metavar="KEY",
+    help="A public group key (repeatable; one --by column only).",
+)
+@click.option("--keys", hidden=True, metavar="K1,K2,…", help="Deprecated: use --key, repeated.")
 @click.option("--bounds", nargs=2, type=float, metavar="LO HI", help="Clipping bounds.")
 @click.option("--epsilon", type=float, required=True, help="Epsilon to spend.")
 @click.option("--delta", type=float, default=0.0, show_default=True, help="Delta to spend.")
@@ -47,15 +69,36 @@ def dp() -> None:
     "without it the release is charged to this department.",
 )
 @click.option("--purpose", help="The purpose the token must grant (with --token).")
+@click.option(
+    "--preview",
+    is_flag=True,
+    help="Print what the release would charge and its noise (mechanism, scale, 95% half-width) "
+    "without releasing or charging anything.",
+)
+@input_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["csv", "text", "json"]),
+    default="csv",
+    show_default=True,
+    help="csv (the result table), text (a table and the release's note) or json.",
+)
 def query(
-    url: str,
+    url: str | None,
     file: Path,
     unit: str,
     dataset: str,
     count: bool,
     sum_column: str | None,
     mean_column: str | None,
+    variance_column: str | None,
+    quantile_column: str | None,
+    q: float,
+    histogram_column: str | None,
+    bins: tuple[float, ...],
     by: tuple[str, ...],
+    key_values: tuple[str, ...],
     keys: str | None,
     bounds: tuple[float, float] | None,
     epsilon: float,
@@ -64,24 +107,43 @@ def query(
     max_rows: int,
     token: str | None,
     purpose: str | None,
+    preview: bool,
+    input_format: str,
+    encoding: str | None,
+    output_format: str,
 ) -> None:
-    """Release one statistic of a CSV or Parquet FILE as CSV (value, ci_low, ci_high, …).
+    """Release one statistic of a CSV, Parquet or .xlsx FILE (value, ci_low, ci_high, …).
 
-    The release is charged to the ledger before it is printed; a refused charge prints nothing.
-    It is charged to this department, or with --token and --purpose to the subject of that
-    token once verified.
+    Reads only the columns the statistic needs. The release is charged to the ledger before it is
+    printed; a refused charge prints nothing. It is charged to this department, or with --token
+    and --purpose to the subject of that token once verified. --preview charges nothing.
     """
-    chosen = [
-        name for name, on in (("count", count), ("sum", sum_column), ("mean", mean_column)) if on
-    ]
+    given = dict(
+        zip(
+            _STATISTICS,
+            (count, sum_column, mean_column, variance_column, quantile_column, histogram_column),
+            strict=True,
+        )
+    )
+    chosen = [name for name, on in given.items() if on]
     if len(chosen) != 1:
-        raise InputError("choose exactly one of --count, --sum COL, --mean COL")
-    if keys is not None and len(by) != 1:
-        raise InputError("--keys needs exactly one --by column")
-    frame = _read(file)
-    key_list = _keys(keys, frame[by[0]].dtype.kind if keys else "O") if keys else None
-    with Workspace.open(url) as ws:
-        q = ws.dp(
+        raise InputError(
+            "choose exactly one of --count, --sum COL, --mean COL, --variance COL, "
+            "--quantile COL, --histogram COL"
+        )
+    statistic = chosen[0]
+    column = None if statistic == "count" else str(given[statistic])
+    listed = [*key_values, *(p.strip() for p in (keys or "").split(",") if p.strip())]
+    if listed and len(by) != 1:
+        raise InputError("--key needs exactly one --by column")
+    needed = list(dict.fromkeys([unit, *by, *([column] if column else [])]))
+    reader = TableReader(
+        file, format=input_format, columns=needed, encoding=encoding, as_text=False
+    )
+    frame = _read_all(reader).to_pandas()
+    key_list = _keys(listed, frame[by[0]].dtype.kind) if listed else None
+    with open_workspace(url) as ws:
+        q_ = ws.dp(
             frame,
             privacy_unit=unit,
             dataset=dataset,
@@ -91,27 +153,59 @@ def query(
             purpose=purpose,
         )
         group_by = list(by) or None
-        if count:
-            result = q.count(by=group_by, keys=key_list, epsilon=epsilon, delta=delta)
-        elif sum_column:
-            result = q.sum(
-                sum_column,
-                bounds=_bounds(bounds),
-                by=group_by,
-                keys=key_list,
-                epsilon=epsilon,
-                delta=delta,
+        common: dict[str, Any] = {"by": group_by, "keys": key_list, "epsilon": epsilon}
+        common["delta"] = delta
+        if preview:
+            plan = q_.preview(
+                statistic, column, bounds=_bounds(bounds) if column else None, **common
             )
+            emit(output_format, plan, text=_lines(plan.model_dump(mode="json")))
+            return
+        if statistic == "count":
+            result = q_.count(**common)
+        elif statistic == "histogram":
+            if len(bins) < 2:
+                raise InputError("--histogram needs at least two --bin EDGE values")
+            result = q_.histogram(column or "", bins=list(bins), **common)
+        elif statistic == "quantile":
+            result = q_.quantile(column or "", q, bounds=_bounds(bounds), **common)
         else:
-            result = q.mean(
-                mean_column or "",
-                bounds=_bounds(bounds),
-                by=group_by,
-                keys=key_list,
-                epsilon=epsilon,
-                delta=delta,
-            )
-    click.echo(result.to_csv(), nl=False)
+            method = getattr(q_, statistic)
+            result = method(column, bounds=_bounds(bounds), **common)
+    _print_result(result, output_format)
+
+
+def _read_all(reader: TableReader) -> Any:
+    with progress("reading", row_count(reader.path, reader.format)) as report:
+        batches = []
+        for batch in reader:
+            batches.append(batch)
+            report(reader.rows)
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    return pa.Table.from_batches(batches, schema=reader.schema)
+
+
+def _print_result(result: Any, output_format: str) -> None:
+    grouped = any(name is not None for name in result.index.names)
+    if output_format == "csv":
+        click.echo(result.to_csv(index=grouped), nl=False)
+        return
+    frame = result.reset_index() if grouped else result
+    records = json.loads(frame.to_json(orient="records"))
+    data = {"release": result.release.model_dump(mode="json"), "rows": records}
+    rows = [[_cell(v) for v in r] for r in frame.itertuples(index=False)]
+    emit(output_format, data, columns=[str(c) for c in frame.columns], rows=rows)
+    if output_format == "text" and result.release.note:
+        click.echo(result.release.note)
+
+
+def _cell(value: Any) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def _lines(data: dict[str, Any]) -> str:
+    return "\n".join(f"{k}: {v}" for k, v in data.items())
 
 
 @click.group()
@@ -122,19 +216,32 @@ def budget() -> None:
 @budget.command("show")
 @db_option
 @click.option("--dataset", help="Only this dataset.")
-@click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")
-def show(url: str, dataset: str | None, as_json: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, hidden=True, help="Deprecated: --format json.")
+@format_option
+def show(url: str | None, dataset: str | None, as_json: bool, output_format: str) -> None:
     """Print every cap with what has been spent against it."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         report = ws.budgets.show(dataset)
-    for s in report:
-        if as_json:
+    if as_json:  # the JSON-lines form of earlier releases
+        for s in report:
             click.echo(json.dumps(s.model_dump()))
-        else:
-            click.echo(
-                f"{s.dataset}\t{s.requester}\tepsilon {s.epsilon_spent:g}/{s.epsilon_cap:g}"
-                f"\tdelta {s.delta_spent:g}/{s.delta_cap:g}"
-            )
+        return
+    rows = [
+        [
+            s.dataset,
+            s.requester,
+            f"{s.epsilon_spent:g}/{s.epsilon_cap:g}",
+            f"{s.delta_spent:g}/{s.delta_cap:g}",
+        ]
+        for s in report
+    ]
+    emit(
+        output_format,
+        list(report),
+        columns=["dataset", "requester", "epsilon spent/cap", "delta spent/cap"],
+        rows=rows,
+        empty="no budget caps set (govshare budget set DATASET --epsilon E)",
+    )
 
 
 @budget.command("set")
@@ -145,28 +252,19 @@ def show(url: str, dataset: str | None, as_json: bool) -> None:
 @click.option("--requester", help="Cap one analyst or department (default: everyone together).")
 def set_(url: str, dataset: str, epsilon: float, delta: float, requester: str | None) -> None:
     """Set (or change) the cap of DATASET; what was spent is kept."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         s = ws.budgets.set(dataset, epsilon=epsilon, delta=delta, requester=requester)
     click.echo(
         f"{s.dataset}\t{s.requester}\tepsilon cap {s.epsilon_cap:g}\tdelta cap {s.delta_cap:g}"
     )
 
 
-def _read(file: Path) -> pd.DataFrame:
-    import pandas as pd
-
-    if file.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(file)
-    return pd.read_csv(file)
-
-
-def _keys(text: str, kind: str) -> list[object]:
-    parts = [p.strip() for p in text.split(",") if p.strip()]
+def _keys(parts: list[str], kind: str) -> list[object]:
     if kind in "iu":
         try:
             return [int(p) for p in parts]
         except ValueError:
-            raise InputError("--keys must be integers for an integer column") from None
+            raise InputError("--key values must be integers for an integer column") from None
     return list(parts)
 
 

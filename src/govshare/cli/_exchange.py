@@ -14,8 +14,7 @@ from typing import Any, TextIO
 import click
 import yaml
 
-from govshare import Workspace
-from govshare.cli._common import db_option
+from govshare.cli._common import db_option, open_workspace
 from govshare.exceptions import InputError
 
 __all__ = ["agreement", "catalogue", "request"]
@@ -75,7 +74,7 @@ def catalogue() -> None:
 @click.argument("item_file", metavar="ITEM.yaml", type=click.File("r", encoding="utf-8"))
 def publish(url: str, item_file: TextIO) -> None:
     """Publish the catalogue item in ITEM.yaml as its next version; prints the stored item."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         item = ws.catalogue.publish(_yaml(item_file))
     _echo(item.model_dump(mode="json"))
 
@@ -85,7 +84,7 @@ def publish(url: str, item_file: TextIO) -> None:
 @click.option("--provider", help="Another department's imported items ('*': every department).")
 def list_items(url: str, provider: str | None) -> None:
     """List the latest version of each catalogue item (default: this department's own)."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         items = ws.catalogue.list(provider=provider)
     for item in items:
         click.echo(
@@ -100,7 +99,7 @@ def list_items(url: str, provider: str | None) -> None:
 @click.option("--provider", help="The providing department (default: this one).")
 def show(url: str, item_id: str, version: int | None, provider: str | None) -> None:
     """Print catalogue item ITEM_ID as JSON."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         item = ws.catalogue.get(item_id, version, provider=provider)
     _echo(item.model_dump(mode="json"))
 
@@ -110,7 +109,7 @@ def show(url: str, item_id: str, version: int | None, provider: str | None) -> N
 @_output
 def export(url: str, output: Path | None) -> None:
     """Sign this department's current catalogue as a document for other departments."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         doc = ws.catalogue.export()
     _send(doc, output)
 
@@ -120,7 +119,7 @@ def export(url: str, output: Path | None) -> None:
 @_document
 def import_(url: str, document: TextIO) -> None:
     """Verify and import another department's signed catalogue DOCUMENT ('-' = stdin)."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         items = ws.catalogue.import_catalogue(document.read())
     click.echo(
         f"imported {len(items)} new item version(s): "
@@ -172,7 +171,7 @@ def submit(
     output: Path | None,
 ) -> None:
     """Sign a request for an imported catalogue item, for its provider."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         doc = ws.requests.submit(
             item=item,
             provider=provider,
@@ -198,7 +197,7 @@ def receive(url: str, document: TextIO, output: Path | None) -> None:
 
     A request for an unconditional item is approved at once: -o writes its signed decision.
     """
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         record = ws.requests.receive(document.read())
         decision = ws.requests.decision_document(record.id) if record.decision else None
     _echo(record.model_dump(mode="json"))
@@ -248,7 +247,7 @@ def decide(
         c: "aggregate-only" for c in aggregates
     }
     limits = {"max_releases": max_releases, "max_rows": max_rows, "epsilon": epsilon}
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         doc = ws.requests.decide(
             request_id,
             approve=approve,
@@ -270,7 +269,7 @@ def decide(
 @_document
 def import_decision(url: str, document: TextIO) -> None:
     """Verify and record the provider's decision DOCUMENT ('-' = stdin) on a request sent here."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         record = ws.requests.import_decision(document.read())
     _echo(record.model_dump(mode="json"))
 
@@ -281,7 +280,7 @@ def import_decision(url: str, document: TextIO) -> None:
 @click.option("--overdue", is_flag=True, help="Only received requests pending past their deadline.")
 def list_requests(url: str, status: str | None, overdue: bool) -> None:
     """List requests (sent and received), one per line."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         records = ws.requests.list(status=status, overdue=overdue)
     for r in records:
         due = r.decide_by.isoformat() if r.decide_by else "-"
@@ -298,7 +297,7 @@ def list_requests(url: str, status: str | None, overdue: bool) -> None:
 @click.argument("request_id")
 def show_request(url: str, request_id: str) -> None:
     """Print request REQUEST_ID (and its decision) as JSON."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         record = ws.requests.get(request_id)
     _echo(record.model_dump(mode="json"))
 
@@ -318,7 +317,7 @@ def agreement() -> None:
 )
 def list_agreements(url: str, status: str | None) -> None:
     """List the agreements this department is party to, with their status now."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         found = ws.agreements.list(status=status)  # type: ignore[arg-type]  # click.Choice
     for a in found:
         t = a.terms
@@ -332,7 +331,7 @@ def list_agreements(url: str, status: str | None) -> None:
 @click.argument("agreement_id")
 def show_agreement(url: str, agreement_id: str) -> None:
     """Print agreement AGREEMENT_ID (terms, status, counters) as JSON."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         found = ws.agreements.get(agreement_id)
     _echo(found.model_dump(mode="json"))
 
@@ -343,7 +342,7 @@ def show_agreement(url: str, agreement_id: str) -> None:
 @_output
 def countersign(url: str, agreement_id: str, output: Path | None) -> None:
     """Countersign AGREEMENT_ID as its requester; signs the countersignature for the provider."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         doc = ws.agreements.countersign(agreement_id)
     _send(doc, output)
 
@@ -353,7 +352,7 @@ def countersign(url: str, agreement_id: str, output: Path | None) -> None:
 @_document
 def import_countersignature(url: str, document: TextIO) -> None:
     """Verify the requester's countersignature DOCUMENT ('-' = stdin); the agreement turns active."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         found = ws.agreements.import_countersignature(document.read())
     click.echo(f"agreement {found.id} is {found.status}")
 
@@ -364,7 +363,7 @@ def import_countersignature(url: str, document: TextIO) -> None:
 @click.option("--reason", required=True, help="Why (recorded in the audit log).")
 def suspend(url: str, agreement_id: str, reason: str) -> None:
     """Suspend AGREEMENT_ID here: tokens bound to it are refused until it is resumed."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         found = ws.agreements.suspend(agreement_id, reason=reason)
     click.echo(f"agreement {found.id} is {found.status}")
 
@@ -375,7 +374,7 @@ def suspend(url: str, agreement_id: str, reason: str) -> None:
 @click.option("--reason", default="resumed", show_default=True)
 def resume(url: str, agreement_id: str, reason: str) -> None:
     """Resume suspended agreement AGREEMENT_ID here."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         found = ws.agreements.resume(agreement_id, reason=reason)
     click.echo(f"agreement {found.id} is {found.status}")
 
@@ -386,7 +385,7 @@ def resume(url: str, agreement_id: str, reason: str) -> None:
 @click.option("--reason", required=True, help="Why (recorded in the audit log).")
 def terminate(url: str, agreement_id: str, reason: str) -> None:
     """Terminate AGREEMENT_ID here, for good."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         found = ws.agreements.terminate(agreement_id, reason=reason)
     click.echo(f"agreement {found.id} is {found.status}")
 
@@ -399,7 +398,7 @@ def export_odrl(url: str, agreement_id: str, output: Path | None) -> None:
     """Print AGREEMENT_ID's terms as an ODRL 2.2 Agreement (JSON-LD)."""
     from govshare.exchange import to_odrl
 
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         terms = ws.agreements.get(agreement_id).terms
     text = json.dumps(to_odrl(terms), ensure_ascii=False, indent=2) + "\n"
     if output is None:

@@ -1,18 +1,38 @@
-"""``govshare pseudonymise``: replace identifier columns of a CSV or Parquet file by pseudonyms."""
+"""``govshare pseudonymise``: replace identifier columns of a CSV, Parquet or .xlsx file."""
 
 from __future__ import annotations
 
-import io
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
-from govshare import Workspace
-from govshare.cli._common import db_option
+from govshare._tabular import row_count
+from govshare.cli._common import db_option, emit, format_option, open_workspace, progress
 from govshare.identifiers import KINDS
 from govshare.pseudonym import SCHEMES, pseudonymise_file
 
-__all__ = ["pseudonymise"]
+__all__ = ["input_options", "pseudonymise"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def input_options(command: _F) -> _F:
+    """``--input-format`` and ``--encoding``, shared by every command that reads a table file."""
+    command = click.option(
+        "--encoding",
+        metavar="NAME",
+        help="Text encoding of a CSV input (default: detected — UTF-8/UTF-16 byte-order mark, "
+        "UTF-8, else GB18030/GBK).",
+    )(command)
+    return click.option(
+        "--input-format",
+        type=click.Choice(["auto", "csv", "parquet", "xlsx"]),
+        default="auto",
+        show_default=True,
+        help="Format of the input (auto: from its extension).",
+    )(command)
 
 
 @click.command()
@@ -22,7 +42,8 @@ __all__ = ["pseudonymise"]
     "--output",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the result (written to a temporary file, then renamed).",
+    help="Where to write the result: .csv or .parquet, as its extension says (written to a "
+    "temporary file, then renamed).",
 )
 @click.option(
     "--column", "columns", multiple=True, required=True, help="An identifier column (repeatable)."
@@ -38,14 +59,7 @@ __all__ = ["pseudonymise"]
     show_default=True,
     help="What the columns hold.",
 )
-@click.option(
-    "--format",
-    "file_format",
-    type=click.Choice(["auto", "csv", "parquet"]),
-    default="auto",
-    show_default=True,
-    help="Input and output format.",
-)
+@input_options
 @click.option("--chunk-size", default=250_000, show_default=True, help="Rows per chunk.")
 @click.option(
     "--fail-on-invalid",
@@ -53,6 +67,7 @@ __all__ = ["pseudonymise"]
     help="Stop (writing nothing) at the first invalid identifier instead of leaving it empty.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@format_option
 @db_option
 def pseudonymise(
     source: Path,
@@ -61,41 +76,40 @@ def pseudonymise(
     domain: str | None,
     scheme: str | None,
     kind: str,
-    file_format: str,
+    input_format: str,
+    encoding: str | None,
     chunk_size: int,
     fail_on_invalid: bool,
     quiet: bool,
-    url: str,
+    output_format: str,
+    url: str | None,
 ) -> None:
-    """Replace identifier COLUMNs of INPUT (CSV or Parquet) by pseudonyms, streaming in chunks.
+    """Replace identifier COLUMNs of INPUT (CSV, Parquet or .xlsx) by pseudonyms, in chunks.
 
-    Invalid identifiers are left empty and counted by reason in the summary (or, with
-    --fail-on-invalid, stop the run). Needs the workspace's key file passphrase.
+    The output format follows the output's extension. Invalid identifiers are left empty and
+    counted by reason in the summary (or, with --fail-on-invalid, stop the run). A malformed
+    input stops the run with the line and the reason, and leaves no output. Needs the
+    workspace's key file passphrase.
     """
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         ps = ws.pseudonymiser(domain=domain or ws.department, scheme=scheme, kind=kind)  # type: ignore[arg-type]
-        with click.progressbar(
-            length=0, label="pseudonymising", file=io.StringIO() if quiet else None
-        ) as bar:
-
-            def progress(rows: int) -> None:
-                bar.label = f"pseudonymising: {rows:,} rows"
-                bar.update(0)
-                bar.render_progress()
-
+        total = row_count(source, input_format)
+        with progress("pseudonymising", total, quiet=quiet) as report:
             summary = pseudonymise_file(
                 source,
                 output,
                 columns=columns,
                 pseudonymiser=ps,
-                format=file_format,  # type: ignore[arg-type]
+                format=input_format,  # type: ignore[arg-type]
                 chunk_size=chunk_size,
                 invalid="raise" if fail_on_invalid else "null",
-                progress=progress,
+                progress=report,
+                encoding=encoding,
             )
-    click.echo(
-        f"wrote {summary.output}: {summary.rows} rows in {summary.chunks} chunk(s), "
-        f"scheme {summary.scheme}, key version {summary.key_version}, domain {summary.domain}"
-    )
-    for name, report in summary.columns.items():
-        click.echo(f"  {name}: {report.summary()}")
+    lines = [
+        f"wrote {summary.output} ({summary.format}): {summary.rows} rows in {summary.chunks} "
+        f"chunk(s), scheme {summary.scheme}, key version {summary.key_version}, "
+        f"domain {summary.domain}",
+        *(f"  {name}: {report.summary()}" for name, report in summary.columns.items()),
+    ]
+    emit(output_format, summary, text="\n".join(lines))

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import timedelta
 
 import click
 
 from govshare import Workspace
-from govshare.cli._common import EXIT_CHECK_FAILED, db_option
-from govshare.exceptions import InputError, InvalidToken
+from govshare.cli._common import (
+    EXIT_CHECK_FAILED,
+    db_option,
+    emit,
+    json_format_option,
+    key_values,
+    open_workspace,
+    parse_hash,
+)
+from govshare.exceptions import InvalidToken
 
 __all__ = ["token"]
 
@@ -22,13 +29,8 @@ def _read_token(text: str) -> str:
     return sys.stdin.readline().strip() if text == "-" else text.strip()
 
 
-def _consent_hash(hex_text: str | None) -> bytes | None:
-    if hex_text is None:
-        return None
-    try:
-        return bytes.fromhex(hex_text)
-    except ValueError:
-        raise InputError("--consent-hash takes hex digits") from None
+def _consent_hash(text: str | None) -> bytes | None:
+    return None if text is None else parse_hash(text, "--consent-hash")
 
 
 @click.group()
@@ -48,7 +50,9 @@ def token() -> None:
 @click.option("--max-uses", type=click.IntRange(1), help="Default: unlimited.")
 @click.option("--dataset", help="Limit the token to one dataset.")
 @click.option("--consent-record", help="The one consent record it rests on.")
-@click.option("--consent-hash", metavar="HEX", help="That record's hash (bound to the signature).")
+@click.option(
+    "--consent-hash", metavar="BASE64", help="That record's hash (bound to the signature)."
+)
 @click.option("--agreement", help="The data-sharing agreement it acts under (id).")
 @click.option("--case-ref", help="The reason for this query (with --agreement).")
 @click.option("--principal", help="Who acts under the agreement (with --agreement).")
@@ -69,8 +73,16 @@ def issue(
     case_ref: str | None,
     principal: str | None,
 ) -> None:
-    """Sign a token and print it (needs the key file passphrase)."""
-    with Workspace.open(url) as ws:
+    """Sign a token and print it (needs the key file passphrase).
+
+    The purpose, categories and legal basis must be codes of this store's consent vocabulary
+    (govshare vocab list), as for consent.
+    """
+    with open_workspace(url) as ws:
+        vocabulary = ws.consents.vocabulary
+        vocabulary.require("purpose", [purpose], what="--purpose")
+        vocabulary.require("category", list(categories), what="--category")
+        vocabulary.require("legal-basis", [legal_basis], what="--legal-basis")
         text = ws.tokens.issue(
             audience=audience,
             purpose=purpose,
@@ -98,10 +110,11 @@ def issue(
 @click.option("--category", "categories", multiple=True, help="Requested categories; repeatable.")
 @click.option("--action", help="The requested action.")
 @click.option("--no-consume", is_flag=True, help="Check a use is left without taking it.")
-@click.option("--consent-hash", metavar="HEX", help="The bound consent record's hash.")
+@click.option("--consent-hash", metavar="BASE64", help="The bound consent record's hash.")
 @click.option("--agreement", help="The agreement the token must be bound to (id).")
+@json_format_option
 def verify(
-    url: str,
+    url: str | None,
     token_text: str,
     audience: str | None,
     purpose: str,
@@ -110,12 +123,13 @@ def verify(
     no_consume: bool,
     consent_hash: str | None,
     agreement: str | None,
+    output_format: str,
 ) -> None:
     """Verify TOKEN ('-' reads it from stdin), use it once, and print the grant as JSON.
 
     Exit code 1 names why a token was refused (e.g. TokenExpired, PurposeMismatch).
     """
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         try:
             grant = ws.tokens.verify(
                 _read_token(token_text),
@@ -131,20 +145,21 @@ def verify(
             click.echo(f"refused: {type(exc).__name__}: {exc}", err=True)
             sys.exit(EXIT_CHECK_FAILED)
     doc = {"kid": grant.kid, "uses": grant.uses, **grant.claims.to_payload()}
-    click.echo(json.dumps(doc, indent=2))
+    emit(output_format, doc, text=key_values(doc))
 
 
 @token.command()
 @db_option
 @_token_argument
-@click.option("--consent-hash", metavar="HEX", help="The bound consent record's hash.")
-def inspect(url: str, token_text: str, consent_hash: str | None) -> None:
+@click.option("--consent-hash", metavar="BASE64", help="The bound consent record's hash.")
+@json_format_option
+def inspect(url: str | None, token_text: str, consent_hash: str | None, output_format: str) -> None:
     """Introspect TOKEN ('-' reads stdin): its claims if it is active here, else active=false."""
-    with Workspace.open(url) as ws:
+    with open_workspace(url) as ws:
         info = ws.tokens.introspect(
             _read_token(token_text), consent_hash=_consent_hash(consent_hash)
         )
-    click.echo(json.dumps(info, indent=2))
+    emit(output_format, info, text=key_values(info))
 
 
 @token.command()

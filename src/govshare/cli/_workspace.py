@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from govshare import Workspace
-from govshare.cli._common import db_option
+from govshare.cli._common import db_option, open_workspace, passphrase
 from govshare.cli._demo import run_demo
 from govshare.exceptions import KeyStoreError
 from govshare.keys import PASSPHRASE_ENV
@@ -25,9 +24,11 @@ DEMO_PASSPHRASE = "govshare-demo-passphrase"  # noqa: S105 - documented, demo-on
 def init(url: str, department: str, key_file: Path | None) -> None:
     """Create a workspace: the store's schema, the encrypted key file and the audit log.
 
-    The key file passphrase comes from GOVSHARE_PASSPHRASE.
+    The key file passphrase comes from GOVSHARE_PASSPHRASE, else --passphrase-file, else a
+    prompt (asked twice) on a terminal.
     """
-    with Workspace.open(url, department=department, key_file=key_file) as ws:
+    secret = passphrase(confirm=True)
+    with open_workspace(url, department=department, key_file=key_file, passphrase=secret) as ws:
         click.echo(f"workspace ready: department {ws.department}, store {ws.store.url}")
         click.echo(f"key file: {ws.keys.path}")
         click.echo(f"audit log public key: {ws.public_key()}")
@@ -59,7 +60,7 @@ def demo(url: str, department: str) -> None:
         )
         passphrase = DEMO_PASSPHRASE
     try:
-        ws = Workspace.open(url, department=department, passphrase=passphrase)
+        ws = open_workspace(url, department=department, passphrase=passphrase)
     except KeyStoreError as exc:
         raise KeyStoreError(f"{exc} (the demo reuses an existing workspace here)") from None
     with ws:

@@ -18,6 +18,7 @@ from typing import Any, Final
 import pandas as pd
 
 from govshare._models import build
+from govshare._tabular import read_table
 from govshare.consent._models import ConsentRecord, ImportProblem, Notice
 from govshare.exceptions import ConsentError, GovShareError, InputError
 from govshare.identifiers import is_valid_resident_id
@@ -61,24 +62,20 @@ _FIELD_WORDS: Final = (
 )
 
 
-def read_rows(path: Path) -> pd.DataFrame:
-    """The file's rows, every column as text (IDs are never parsed as numbers).
+def read_rows(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
+    """The file's rows (CSV, Parquet or .xlsx), every CSV column as text (IDs are never parsed
+    as numbers). CSV is read in *encoding*, or detected.
 
     Raises:
-        InputError: unreadable file, unknown format, unknown or missing columns.
+        InputError: unreadable or malformed file (naming the line, never its content), unknown
+            format, unknown or missing columns.
     """
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        elif suffix in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
-        else:
-            raise InputError("import files are .csv or .parquet")
-    except (OSError, ValueError, ImportError) as exc:
-        if isinstance(exc, InputError):
-            raise
-        raise InputError(f"cannot read {path.name}: {type(exc).__name__}") from None
+    if path.suffix.lower() not in (".csv", ".parquet", ".pq", ".xlsx"):
+        raise InputError("import files are .csv, .parquet or .xlsx")
+    table = read_table(path, encoding=encoding)
+    frame: pd.DataFrame = table.to_pandas()
+    text = [n for n, t in zip(table.schema.names, table.schema.types, strict=True) if _is_text(t)]
+    frame[text] = frame[text].fillna("")
     missing = [c for c in REQUIRED if c not in frame.columns]
     unknown = [str(c) for c in frame.columns if c not in COLUMNS]
     if missing or unknown:
@@ -86,6 +83,12 @@ def read_rows(path: Path) -> pd.DataFrame:
             f"{path.name}: missing columns {missing or 'none'}, unknown columns {unknown or 'none'}"
         )
     return frame
+
+
+def _is_text(kind: object) -> bool:
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
 
 
 def validate_rows(

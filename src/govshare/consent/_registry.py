@@ -614,8 +614,13 @@ class ConsentRegistry:
 
     # -- bulk import -------------------------------------------------------------------------
 
-    def import_file(self, path: str | Path, *, import_valid_rows: bool = False) -> ImportReport:
-        """Import consent forms from a CSV or Parquet file (columns: see the consent guide).
+    def import_file(
+        self, path: str | Path, *, import_valid_rows: bool = False, encoding: str | None = None
+    ) -> ImportReport:
+        """Import consent forms from a CSV, Parquet or .xlsx file (columns: see the consent guide).
+
+        A CSV file is read in *encoding*, or detected (UTF-8/UTF-16 byte-order mark, UTF-8,
+        GB18030).
 
         Every row is validated first. If any row has a problem nothing is imported, unless
         *import_valid_rows* is true, in which case the valid rows are. Everything imported commits
@@ -626,7 +631,7 @@ class ConsentRegistry:
         """
         from govshare.consent._import import read_rows, validate_rows
 
-        frame = read_rows(Path(path))
+        frame = read_rows(Path(path), encoding=encoding)
         now = self._clock.now()
         records, problems = validate_rows(frame, lambda **kw: self._build_record(now=now, **kw))
         imported: list[ConsentRecord] = []

@@ -6,26 +6,21 @@ chunk succeeded, so a failure never leaves a half-written output.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
 import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.csv as pacsv  # type: ignore[import-untyped]
-import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from govshare._models import Record
+from govshare._tabular import TableReader, atomic_output, table_writer, write_format
 from govshare.exceptions import InputError
 from govshare.identifiers import ValidationReport, from_arrow, shown, shown_all
 from govshare.pseudonym._pseudonymiser import Pseudonymiser
 
 __all__ = ["FileFormat", "FileSummary", "pseudonymise_file"]
 
-FileFormat = Literal["auto", "csv", "parquet"]
-_SAMPLE = 1 << 20
+FileFormat = Literal["auto", "csv", "parquet", "xlsx"]
 
 
 class FileSummary(Record):
@@ -51,40 +46,49 @@ def pseudonymise_file(
     chunk_size: int = 250_000,
     invalid: Literal["null", "raise"] = "null",
     progress: Callable[[int], None] | None = None,
+    encoding: str | None = None,
 ) -> FileSummary:
     """Copy *source* to *target* with *columns* replaced by pseudonyms, chunk by chunk.
 
-    Other columns pass through (CSV: as text, unchanged). Invalid identifiers become empty
-    (``invalid="null"``) and are counted by reason in the summary, or stop the run
-    (``invalid="raise"``). *progress* is called with the rows done after each chunk.
+    *format* is the input's (``"auto"``: from its extension; CSV, Parquet or ``.xlsx``). The
+    output's format follows *target*'s extension (``.csv`` or ``.parquet``; another extension
+    keeps the input's format, ``.xlsx`` input then writing CSV). CSV input is read in *encoding*,
+    or detected (UTF-8/UTF-16 byte-order mark, UTF-8, GB18030). Other columns pass through (CSV:
+    as text, unchanged). Invalid identifiers become empty (``invalid="null"``) and are counted by
+    reason in the summary, or stop the run (``invalid="raise"``). *progress* is called with the
+    rows done after each chunk. A column with no valid identifier in the whole first chunk
+    (e.g. phone numbers read as ``resident_id``) stops the run: it is the wrong column or kind.
 
     Raises:
-        InputError: unknown format, a missing column, a bad chunk size, or (with
-            ``invalid="raise"``) an invalid identifier; *target* is then left as it was.
+        InputError: unknown format, a missing column, a bad chunk size, a malformed input (the
+            message names the line and the reason, never its content), or (with
+            ``invalid="raise"``) an invalid identifier, or a column of the wrong kind; *target*
+            is then left as it was.
         KeyNotFound: the pseudonymiser's key version was retired.
     """
     src, dst = Path(source), Path(target)
-    kind = _format(src, format)
-    if not isinstance(chunk_size, int) or chunk_size < 1:
-        raise InputError("chunk_size is a positive number of rows")
     names = list(columns)
     if not names or len(set(names)) != len(names):
         raise InputError("name each identifier column once")
-    batches, schema = _read(src, kind, chunk_size)
+    reader = TableReader(src, format=format, chunk_size=chunk_size, encoding=encoding)
+    schema = reader.schema
     missing = [c for c in names if c not in schema.names]
     if missing:
         raise InputError(f"{shown(src.name)} has no column(s) {shown_all(missing)}")
+    kind = write_format(dst, "csv" if reader.format == "xlsx" else reader.format)
     out_schema = pa.schema(
         [pa.field(f.name, pa.large_string()) if f.name in names else f for f in schema]
     )
     reports: dict[str, list[ValidationReport]] = {c: [] for c in names}
     rows = chunks = 0
-    with _atomic(dst) as tmp, _writer(tmp, kind, out_schema) as write:
-        for batch in batches:
+    with atomic_output(dst) as tmp, table_writer(tmp, kind, out_schema) as write:
+        for batch in reader:
             arrays = list(batch.columns)
             for name in names:
                 i = schema.get_field_index(name)
                 arrays[i], report = _one(pseudonymiser, arrays[i], rows, invalid, name)
+                if chunks == 0:
+                    _check_kind(report, name)
                 reports[name].append(report)
             write(pa.RecordBatch.from_arrays(arrays, schema=out_schema))
             rows += batch.num_rows
@@ -118,69 +122,15 @@ def _one(
     return array, report
 
 
+def _check_kind(report: ValidationReport, name: str) -> None:
+    # A whole first chunk of values, none of them valid, is a wrong kind, not bad data: stop
+    # rather than write a file of empty pseudonyms.
+    if report.valid == 0 and report.invalid > 0:
+        raise InputError(
+            f"column {name!r} holds no valid {report.kind} in its first {report.rows} row(s) "
+            f"({report.summary()}); is it the right column and kind?"
+        )
+
+
 def _merge(ps: Pseudonymiser, reports: list[ValidationReport]) -> ValidationReport:
     return ValidationReport.merge(ps.kind, reports)
-
-
-def _format(path: Path, format: FileFormat) -> Literal["csv", "parquet"]:
-    if format == "csv" or format == "parquet":
-        return format
-    if format != "auto":
-        raise InputError("format is 'auto', 'csv' or 'parquet'")
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt"):
-        return "csv"
-    if suffix in (".parquet", ".pq"):
-        return "parquet"
-    raise InputError(f"cannot tell the format of {path.name}; pass format='csv' or 'parquet'")
-
-
-def _read(path: Path, kind: str, chunk_size: int) -> tuple[Iterator[pa.RecordBatch], pa.Schema]:
-    if not path.is_file():
-        raise InputError(f"input file {path} does not exist")
-    try:
-        if kind == "parquet":
-            parquet = pq.ParquetFile(path)
-            return parquet.iter_batches(batch_size=chunk_size), parquet.schema_arrow
-        names = pacsv.open_csv(path).schema.names
-        block = max(_average_row_bytes(path) * chunk_size, 1 << 12)
-        reader = pacsv.open_csv(
-            path,
-            read_options=pacsv.ReadOptions(block_size=min(block, 1 << 30)),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.large_string() for n in names}, strings_can_be_null=True
-            ),
-        )
-        return iter(reader), reader.schema
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(f"cannot read {path.name} as {kind}: {type(exc).__name__}") from None
-
-
-def _average_row_bytes(path: Path) -> int:
-    with path.open("rb") as handle:
-        sample = handle.read(_SAMPLE)
-    return max(1, len(sample) // max(1, sample.count(b"\n")))
-
-
-@contextlib.contextmanager
-def _atomic(target: Path) -> Iterator[Path]:
-    if not target.parent.is_dir():
-        raise InputError(f"output folder {target.parent} does not exist")
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-@contextlib.contextmanager
-def _writer(path: Path, kind: str, schema: pa.Schema) -> Iterator[Callable[[pa.RecordBatch], None]]:
-    writer: pq.ParquetWriter | pacsv.CSVWriter
-    writer = pq.ParquetWriter(path, schema) if kind == "parquet" else pacsv.CSVWriter(path, schema)
-    try:
-        yield writer.write_batch
-    finally:
-        writer.close()

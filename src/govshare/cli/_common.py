@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import click
 
+from govshare._i18n import gettext as _
+from govshare._i18n import is_language, language_from_environment, set_language
 from govshare.exceptions import GovShareError, IntegrityError
 
 __all__ = ["EXIT_CHECK_FAILED", "EXIT_OK", "EXIT_USAGE", "GovShareGroup", "db_option"]
@@ -43,7 +45,12 @@ class GovShareGroup(click.Group):
         **extra: Any,
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
-        debug = "--debug" in argv[: argv.index("--")] if "--" in argv else "--debug" in argv
+        options = argv[: argv.index("--")] if "--" in argv else argv
+        debug = "--debug" in options
+        set_language(_language(options))
+        from govshare.cli._translate import translate_tree
+
+        translate_tree(self)
         try:
             return super().main(
                 argv,
@@ -53,7 +60,7 @@ class GovShareGroup(click.Group):
                 **extra,
             )
         except click.exceptions.Abort:
-            click.echo("aborted", err=True)
+            click.echo(_("aborted"), err=True)
             sys.exit(EXIT_USAGE)
         except click.ClickException as exc:
             exc.show()
@@ -62,7 +69,23 @@ class GovShareGroup(click.Group):
             if debug:
                 raise
             kind = type(exc).__name__
-            click.echo(f"error: {kind}: {exc}", err=True)
+            click.echo(_("error: {kind}: {message}").format(kind=kind, message=exc), err=True)
             sys.exit(EXIT_CHECK_FAILED if isinstance(exc, IntegrityError) else EXIT_USAGE)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
+
+
+def _language(options: Sequence[str]) -> Literal["en", "zh"]:
+    """The language asked for by ``--lang`` anywhere on the command line, else the environment.
+
+    Read before click parses the command line, so that help and parse errors are translated too.
+    """
+    for i, word in enumerate(options):
+        value = None
+        if word == "--lang" and i + 1 < len(options):
+            value = options[i + 1]
+        elif word.startswith("--lang="):
+            value = word.partition("=")[2]
+        if is_language(value):
+            return value
+    return language_from_environment()

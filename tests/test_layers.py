@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "govshare._models",
             "govshare._arrow",
             "govshare._noise",
+            "govshare._i18n",
             "govshare._version",
         ),
     ),

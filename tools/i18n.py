@@ -96,9 +96,12 @@ def update() -> None:
         path = po_path(language)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as fh:
-            write_po(fh, catalog, width=100, omit_header=False, sort_output=True,
-                     include_lineno=False)
-        print(f"{path.relative_to(ROOT)}: {len(catalog)} messages, {len(untranslated(language))} to translate")
+            write_po(
+                fh, catalog, width=100, omit_header=False, sort_output=True, include_lineno=False
+            )
+        print(
+            f"{path.relative_to(ROOT)}: {len(catalog)} messages, {len(untranslated(language))} to translate"
+        )
 
 
 def untranslated(language: str) -> list[str]:

@@ -9,7 +9,8 @@ from typing import Any, Final, Literal
 import click
 
 from govshare._i18n import gettext as _
-from govshare._i18n import is_language, language_from_environment, set_language
+from govshare._i18n import is_language, language_from_environment, use_language
+from govshare.cli._translate import translate_tree
 from govshare.exceptions import GovShareError, IntegrityError
 
 __all__ = ["EXIT_CHECK_FAILED", "EXIT_OK", "EXIT_USAGE", "GovShareGroup", "db_option"]
@@ -47,10 +48,18 @@ class GovShareGroup(click.Group):
         argv = list(sys.argv[1:] if args is None else args)
         options = argv[: argv.index("--")] if "--" in argv else argv
         debug = "--debug" in options
-        set_language(_language(options))
-        from govshare.cli._translate import translate_tree
+        with use_language(_language(options)):
+            translate_tree(self)
+            return self._main(argv, debug, prog_name, complete_var, **extra)
 
-        translate_tree(self)
+    def _main(
+        self,
+        argv: list[str],
+        debug: bool,
+        prog_name: str | None,
+        complete_var: str | None,
+        **extra: Any,
+    ) -> Any:
         try:
             return super().main(
                 argv,

@@ -20,7 +20,7 @@ __all__ = ["help_texts", "translate_tree"]
 _SOURCE = "_govshare_source_help"
 
 
-def _texts(command: click.Command) -> Iterator[tuple[object, str, str]]:
+def _texts(command: click.Command) -> Iterator[tuple[click.Command | click.Parameter, str, str]]:
     for attribute in ("help", "short_help", "epilog"):
         text = getattr(command, attribute, None)
         if text:

@@ -242,7 +242,9 @@ _LABELS: Final[dict[str, str]] = {
     "documentary": N_("needs documentary evidence"),
     "result_pass": N_("Every rule passed."),
     "result_fail": N_("At least one rule failed."),
-    "reverify": N_("Each evidence entry's proof can be re-verified with govshare.audit.verify_inclusion against the anchor checkpoint (see the auditors' guide)."),
+    "reverify": N_(
+        "Each evidence entry's proof can be re-verified with govshare.audit.verify_inclusion against the anchor checkpoint (see the auditors' guide)."
+    ),
 }
 """Labels of the HTML report, by key, in the source language (translated by the catalogue)."""
 

@@ -155,9 +155,7 @@ def bench_dp(spark: object, path: Path, rows: int, repeat: int) -> dict[str, obj
     keys = list(range(GROUPS))
     ledger = MemoryLedger()
     ledger.set("bench", epsilon=1e6)
-    q = gsp.SparkQuery(
-        df, privacy_unit="person", dataset="bench", ledger=ledger, requester="bench"
-    )
+    q = gsp.SparkQuery(df, privacy_unit="person", dataset="bench", ledger=ledger, requester="bench")
     count = gsp.Count(by="grp", keys=keys, epsilon=1.0)
     total = gsp.Sum("value", (LOW, HIGH), by="grp", keys=keys, epsilon=1.0)
     t_gs = best(lambda: q.release(count, total), repeat)

@@ -33,6 +33,7 @@ from govshare.audit import (
 )
 from govshare.exceptions import (
     AgreementInactive,
+    AgreementLimitReached,
     AgreementMismatch,
     AgreementStateError,
     AudienceMismatch,
@@ -44,6 +45,7 @@ from govshare.exceptions import (
     ExchangeError,
     FeatureNotEnabled,
     GovShareError,
+    IdentifierInText,
     InputError,
     IntegrityError,
     InvalidDocument,
@@ -59,6 +61,7 @@ from govshare.exceptions import (
     ProofError,
     PurposeMismatch,
     RecordNotFound,
+    ReleaseTampered,
     RequestClosed,
     SchemaTooNew,
     SignatureError,
@@ -109,6 +112,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AgreementInactive",
+    "AgreementLimitReached",
     "AgreementMismatch",
     "AgreementStateError",
     "AudienceMismatch",
@@ -124,6 +128,7 @@ __all__ = [
     "ExchangeError",
     "FeatureNotEnabled",
     "GovShareError",
+    "IdentifierInText",
     "InclusionProof",
     "InputError",
     "IntegrityError",
@@ -143,6 +148,7 @@ __all__ = [
     "Pseudonymiser",
     "PurposeMismatch",
     "RecordNotFound",
+    "ReleaseTampered",
     "RequestClosed",
     "SchemaTooNew",
     "SignatureError",

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo
 
-from govshare.exceptions import InputError
+from govshare.exceptions import IdentifierInText, InputError
 
-__all__ = ["Record", "build"]
+__all__ = ["STORED", "Record", "build", "is_stored"]
+
+STORED: Final = {"govshare_stored": True}
+"""Validation context for records read back from this store: they were checked when written, so
+checks added since (free text scanned for identifiers) do not lock a reader out of old rows."""
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -28,11 +32,20 @@ def build(model: type[M], **fields: Any) -> M:
 
     Raises:
         InputError: a field is missing, of the wrong type, or out of range.
+        IdentifierInText: a validator refused a text shaped like a personal identifier.
     """
     try:
         return model(**fields)
     except ValidationError as exc:
-        raise InputError(describe(exc, model.__name__)) from None
+        raise _error_type(exc)(describe(exc, model.__name__)) from None
+
+
+def _error_type(exc: ValidationError) -> type[InputError]:
+    """The most specific error to raise: a refused identifier keeps its own type."""
+    for err in exc.errors():
+        if isinstance(err.get("ctx", {}).get("error"), IdentifierInText):
+            return IdentifierInText
+    return InputError
 
 
 def describe(exc: ValidationError, what: str) -> str:
@@ -41,3 +54,8 @@ def describe(exc: ValidationError, what: str) -> str:
         f"{'.'.join(str(p) for p in err['loc']) or '(model)'}: {err['msg']}" for err in exc.errors()
     )
     return f"invalid {what}: {problems}"
+
+
+def is_stored(info: ValidationInfo) -> bool:
+    """Whether a validator runs on a record read back from the store (context :data:`STORED`)."""
+    return isinstance(info.context, dict) and bool(info.context.get("govshare_stored"))

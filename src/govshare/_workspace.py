@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Connection, select
 
@@ -18,10 +18,13 @@ from govshare.crypto import ScryptParams, VerifyKey
 from govshare.exceptions import (
     GovShareError,
     InputError,
+    IntegrityError,
     KeyStoreError,
     PurposeMismatch,
+    SignatureError,
     StorageError,
 )
+from govshare.identifiers import looks_like_identifier, refuse_identifier
 from govshare.keys import KeyRing
 from govshare.storage import Store, workspace_meta
 from govshare.types import check_department
@@ -93,8 +96,8 @@ class Workspace:
             StorageError: the store cannot be opened (:class:`~govshare.StoreUnavailable`,
                 :class:`~govshare.SchemaTooNew`).
         """
-        if department is not None:
-            check_department(department)
+        if department is not None:  # before anything is created
+            refuse_identifier(check_department(department), "the department id")
         clock = clock or SystemClock()
         store = Store.open(url, schema=schema)
         try:
@@ -134,11 +137,24 @@ class Workspace:
             keys = KeyRing.open(path, passphrase=passphrase)
             if keys.department != department:
                 raise KeyStoreError(f"key file {path} belongs to another department")
-        else:
-            keys = KeyRing.create(
-                path, department=department, passphrase=passphrase, scrypt=scrypt, clock=clock
-            )
+            return cls._initialise(store, keys, department, clock)
+        keys = KeyRing.create(
+            path, department=department, passphrase=passphrase, scrypt=scrypt, clock=clock
+        )
+        try:
+            return cls._initialise(store, keys, department, clock)
+        except BaseException:
+            # A first open that failed leaves no key file of its own in the way of a retry, unless
+            # the store did take these keys (a commit that raised after it landed): never lose them.
+            if not _store_uses(store, keys):
+                path.unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def _initialise(cls, store: Store, keys: KeyRing, department: str, clock: Clock) -> Workspace:
         origin = f"govshare/{department}/audit/{secrets.token_hex(8)}"
+        while looks_like_identifier(origin):  # generated codes never look like identifiers
+            origin = f"govshare/{department}/audit/{secrets.token_hex(8)}"
         meta = {
             "department": department,
             "origin": origin,
@@ -339,9 +355,13 @@ class Workspace:
 
     # [exchange]
     if TYPE_CHECKING:
+        from govshare.exchange import AggregateQuery as _AggregateQuery
         from govshare.exchange import Agreements as _Agreements
         from govshare.exchange import Catalogue as _Catalogue
         from govshare.exchange import Documents as _Documents
+        from govshare.exchange import Exchange as _Exchange
+        from govshare.exchange import Received as _Received
+        from govshare.exchange import Release as _Release
         from govshare.exchange import Requests as _Requests
 
     @property
@@ -401,6 +421,86 @@ class Workspace:
                 self.store, self.audit, self._documents(), self.department, self.clock
             )
             self.__dict__["_agreements"] = found
+        return found
+
+    def share(
+        self, df: pd.DataFrame, *, agreement: str, token: str, subject_column: str
+    ) -> _Release:
+        """Release to an agreement's requester the rows and columns of *df* it may have.
+
+        In one transaction, all or nothing: the requester's *token* is verified against
+        *agreement* (one use counted), the agreement's limits are checked, rows without a lawful
+        basis for the requester, purpose and categories at this instant are excluded (counted by
+        reason), columns the agreement does not grant are dropped, identifier columns are
+        pseudonymised into the requester's domain, and the signed manifest, the agreement's
+        counters, the release record and one ``release.shared`` event commit together. A
+        refusal is one audit event and charges nothing. See :class:`govshare.exchange.Exchange`.
+
+        Raises:
+            InputError, RecordNotFound, AgreementStateError, InvalidToken,
+            AgreementLimitReached: as :meth:`govshare.exchange.Exchange.share`.
+        """
+        return self.releases.share(
+            df, agreement=agreement, token=token, subject_column=subject_column
+        )
+
+    def share_aggregates(
+        self,
+        df: pd.DataFrame,
+        *,
+        agreement: str,
+        token: str,
+        subject_column: str,
+        queries: Sequence[_AggregateQuery | Mapping[str, Any]],
+    ) -> _Release:
+        """Release differentially private statistics of *df* under *agreement*: the checks and
+        consent filter of :meth:`share`, each statistic charged to the agreement's epsilon total
+        in the same transaction. Counts are non-negative integers (``value``), with the
+        unclamped noisy ``raw_value`` beside them.
+
+        Raises:
+            InputError, AgreementLimitReached, RecordNotFound, AgreementStateError,
+            InvalidToken: as :meth:`govshare.exchange.Exchange.share_aggregates`.
+        """
+        return self.releases.share_aggregates(
+            df, agreement=agreement, token=token, subject_column=subject_column, queries=queries
+        )
+
+    def receive(self, release: _Release, *, log_key: str | None = None) -> _Received:
+        """Verify a release from a provider and record its receipt; returns
+        ``(frame, manifest)`` (a :class:`govshare.exchange.Received`).
+
+        Raises:
+            InvalidDocument: refused, nothing accepted (as
+                :meth:`govshare.exchange.Exchange.receive`).
+        """
+        return self.releases.receive(release, log_key=log_key)
+
+    @property
+    def releases(self) -> _Exchange:
+        """Releases sent and received (:class:`~govshare.exchange.Exchange`): ``list()``."""
+        from govshare.exchange import Exchange
+
+        found = self.__dict__.get("_exchange")
+        if not isinstance(found, Exchange):
+            found = Exchange(
+                self.store,
+                self.audit,
+                self._documents(),
+                self._agreement_lookup(),
+                self.department,
+                self.clock,
+                tokens=self.tokens,
+                consents=self.consents,
+                pseudonymiser=lambda domain, kind, scheme: self.pseudonymiser(
+                    domain=domain,
+                    kind=kind,
+                    scheme=scheme,
+                ),
+                transaction=self.transaction,
+                log_key=self.public_key(),
+            )
+            self.__dict__["_exchange"] = found
         return found
 
     def _documents(self) -> _Documents:
@@ -489,18 +589,15 @@ def open_audit_log(
     Raises:
         StorageError: the store holds no workspace.
         InputError: *key* is malformed.
+        IntegrityError: the store's recorded origin or log key was altered (malformed, or not
+            naming its origin); :class:`~govshare.SignatureError` when it is not the *key* given.
     """
     store = Store.open(url, schema=schema, migrate=False)
     try:
         meta = _read_meta(store)
         if not meta:
             raise StorageError(f"{store.url} holds no govshare workspace (run govshare init)")
-        if isinstance(key, str):
-            _, verify_key = parse_verifier_key(key)
-        elif key is None:
-            _, verify_key = parse_verifier_key(meta["log_key"])
-        else:
-            verify_key = key
+        verify_key = _log_key(meta, key)
     except BaseException:
         store.close()
         raise
@@ -530,3 +627,39 @@ def _check_keys_match(keys: KeyRing, log_key: str) -> None:
         raise KeyStoreError(
             "the key file belongs to another workspace, or the audit log's signing key was retired"
         )
+
+
+def _store_uses(store: Store, keys: KeyRing) -> bool:
+    """Whether *store*'s workspace signs with *keys* (True when that cannot be read: keep keys)."""
+    try:
+        meta = _read_meta(store)
+        if not meta:
+            return False
+        _check_keys_match(keys, meta["log_key"])
+    except KeyStoreError:
+        return False
+    except Exception:  # an unreadable store: the keys might be its own
+        return True
+    return True
+
+
+def _log_key(meta: dict[str, str], key: str | VerifyKey | None) -> VerifyKey:
+    """The key to verify with: *key* (parsed), else the store's; a store whose recorded name or
+    key disagrees with the auditor's, or is malformed, was altered (:class:`IntegrityError`)."""
+    given_name: str | None = None
+    given: VerifyKey | None = key if not isinstance(key, str) else None
+    if isinstance(key, str):
+        given_name, given = parse_verifier_key(key)
+    try:
+        stored_name, stored = parse_verifier_key(meta["log_key"])
+    except (InputError, KeyError):
+        raise IntegrityError("the store's recorded log key is malformed (it was altered)") from None
+    if stored_name != meta.get("origin"):
+        raise IntegrityError("the store's recorded log key names another log than its origin")
+    if given is None:
+        return stored
+    if given_name is not None and given_name != stored_name:
+        raise SignatureError("the store names another log than the key given")
+    if given.raw != stored.raw:
+        raise SignatureError("the store's log is not signed by the key given")
+    return given

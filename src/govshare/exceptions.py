@@ -12,7 +12,8 @@ The tree::
 
     GovShareError
     ├── InputError                 bad input from the caller (also a ValueError)
-    │   └── NaiveDatetimeError     a datetime without a timezone
+    │   ├── NaiveDatetimeError     a datetime without a timezone
+    │   └── IdentifierInText       a text holds something shaped like a resident ID, phone or card
     ├── FeatureNotEnabled          an opt-in gate is closed; the message names the call that opens it
     ├── StorageError               the store cannot be reached or used
     │   ├── StoreUnavailable       the database does not answer
@@ -30,7 +31,8 @@ The tree::
     │       ├── UntrustedSigner            not signed by a trusted document key of its issuer
     │       ├── DocumentSignatureInvalid   forged, or altered after signing
     │       ├── DocumentReplayed           already imported here
-    │       └── DocumentMismatch           authentic, but not one this step accepts
+    │       ├── DocumentMismatch           authentic, but not one this step accepts
+    │       └── ReleaseTampered            a release's data or checkpoint does not match its manifest
     ├── ConsentError               no lawful basis for the requested processing
     ├── InvalidToken               an access token was refused
     │   ├── TokenExpired
@@ -48,7 +50,8 @@ The tree::
     │   ├── RecordNotFound         no catalogue item, request or agreement with that id here
     │   ├── RequestClosed          the request was already decided
     │   ├── NotShareable           the catalogue item may not be shared (不予共享)
-    │   └── AgreementStateError    the agreement cannot make that status change
+    │   ├── AgreementStateError    the agreement cannot make that status change
+    │   └── AgreementLimitReached  a release would exceed the agreement's release or row limit
     └── BudgetExceeded             a differential-privacy release would overspend its budget
 """
 
@@ -58,6 +61,7 @@ from typing import Any
 
 __all__ = [
     "AgreementInactive",
+    "AgreementLimitReached",
     "AgreementMismatch",
     "AgreementStateError",
     "AudienceMismatch",
@@ -69,6 +73,7 @@ __all__ = [
     "ExchangeError",
     "FeatureNotEnabled",
     "GovShareError",
+    "IdentifierInText",
     "InputError",
     "IntegrityError",
     "InvalidDocument",
@@ -84,6 +89,7 @@ __all__ = [
     "ProofError",
     "PurposeMismatch",
     "RecordNotFound",
+    "ReleaseTampered",
     "RequestClosed",
     "SchemaTooNew",
     "SignatureError",
@@ -118,6 +124,12 @@ class InputError(GovShareError, ValueError):
 
 class NaiveDatetimeError(InputError):
     """A datetime without a timezone was passed; govshare only accepts aware datetimes."""
+
+
+class IdentifierInText(InputError):
+    """A text that would be recorded (in the audit log, a token, a signed document) holds something
+    shaped like a resident ID, mobile or bank-card number. The message names the field, never the
+    text: record a pseudonym or a record id instead."""
 
 
 class FeatureNotEnabled(GovShareError):
@@ -208,6 +220,11 @@ class DocumentMismatch(InvalidDocument):
     unknown item or request, or terms outside the catalogue item."""
 
 
+class ReleaseTampered(InvalidDocument):
+    """A release's data does not hash to its signed manifest's content hash, or the manifest's
+    audit checkpoint does not verify or does not cover the release's event."""
+
+
 class ConsentError(GovShareError):
     """There is no lawful basis (consent or statute) for the requested processing."""
 
@@ -281,6 +298,11 @@ class NotShareable(ExchangeError):
 
 class AgreementStateError(ExchangeError):
     """The agreement cannot make that status change (e.g. resume a terminated agreement)."""
+
+
+class AgreementLimitReached(ExchangeError):
+    """A release would exceed the agreement's limit on releases or rows; nothing was released
+    or charged."""
 
 
 class BudgetExceeded(GovShareError):

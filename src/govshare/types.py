@@ -1,8 +1,15 @@
 """Shared value types: each identifier pattern govshare uses, defined once.
 
-Every pattern is anchored and matched in full (:func:`re.fullmatch`; pydantic's Rust regex
-anchors ``$`` at the very end), so a trailing newline never slips through. Each comes as a
-pattern string, a pydantic-ready ``Annotated`` type and a checker that raises
+Every field govshare records is one of two kinds:
+
+- a **code** (department id, domain, dataset name, purpose, jti, key id…): a strict ASCII
+  pattern, matched in full (:func:`re.fullmatch`; pydantic's Rust regex anchors ``$`` at the very
+  end), so a trailing newline or a look-alike Unicode letter never slips through;
+- **free text** (reasons, titles, references, labels): printable text of bounded length with no
+  control or bidirectional-override characters (:func:`check_text`), which
+  :func:`govshare.identifiers.check_free_text` also scans for identifier-shaped digit runs.
+
+Each code comes as a pattern string, a pydantic-ready ``Annotated`` type and a checker that raises
 :class:`~govshare.InputError` without repeating the rejected value.
 """
 
@@ -27,6 +34,7 @@ __all__ = [
     "PRINCIPAL_PATTERN",
     "SCHEMA_PATTERN",
     "SLUG_PATTERN",
+    "TEXT_FORBIDDEN",
     "AgreementId",
     "CaseRef",
     "Code",
@@ -43,6 +51,7 @@ __all__ = [
     "check_department",
     "check_domain",
     "check_slug",
+    "check_text",
     "matches",
 ]
 
@@ -79,6 +88,10 @@ PRINCIPAL_PATTERN: Final = r"^[a-z0-9][a-z0-9._@-]{0,99}$"
 CASE_REF_PATTERN: Final = r"^[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]{0,98}[^\s\x00-\x1f\x7f])?$"
 """A case reference, the requester's own file number (e.g. ``人社补-2026-0042``): 1-100
 printable characters, no control characters, no surrounding spaces."""
+
+TEXT_FORBIDDEN: Final = r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+"""What free text may not hold: control characters (tab and newline aside) and the bidirectional
+overrides that make text read differently from what it stores."""
 
 DepartmentId = Annotated[str, StringConstraints(pattern=DEPARTMENT_PATTERN)]
 Domain = Annotated[str, StringConstraints(pattern=DEPARTMENT_PATTERN)]
@@ -158,3 +171,23 @@ def check_dataset(value: object, what: str) -> str:
     if not matches(DATASET_PATTERN, value):
         raise InputError(f"{what} names are 1-200 letters, digits or ._:/@- characters")
     return value  # type: ignore[return-value]
+
+
+_FORBIDDEN = re.compile(TEXT_FORBIDDEN)
+
+
+def check_text(value: object, what: str, *, max_length: int = 2000) -> str:
+    """*value* if it is free text of the right shape (no scan for identifiers here: see
+    :func:`govshare.identifiers.check_free_text`).
+
+    Raises:
+        InputError: not a string of 1 to *max_length* characters, only whitespace, or it holds a
+            control or bidirectional-override character.
+    """
+    if not isinstance(value, str) or not 1 <= len(value) <= max_length:
+        raise InputError(f"{what} is text of 1 to {max_length} characters")
+    if not value.strip():
+        raise InputError(f"{what} is only whitespace")
+    if _FORBIDDEN.search(value):
+        raise InputError(f"{what} holds a control or bidirectional-override character")
+    return value

@@ -38,6 +38,12 @@ def run(cli_run: Run) -> Run:
     return cli_run
 
 
+def _demo_size(out: str) -> int:
+    """The civil-affairs log size the demo reports (``log verified: N entries``)."""
+    (line,) = [x for x in out.splitlines() if x.startswith("log verified: ")]
+    return int(line.split()[2])
+
+
 def test_init_then_demo_then_verify(run) -> None:
     """init creates a workspace; demo adds events and a checkpoint; verify passes with exit 0."""
     code, out, _ = run("init", "--department", "civil-affairs")
@@ -45,45 +51,59 @@ def test_init_then_demo_then_verify(run) -> None:
     assert "audit log public key: govshare/civil-affairs/audit/" in out
     code, out, _ = run("demo")
     assert code == 0, out
-    assert "signed checkpoint" in out
-    assert "log verified" in out
+    assert "hrss cosigned its checkpoint" in out
+    size = _demo_size(out)
     code, out, _ = run("audit", "verify")
     assert code == 0
-    assert out.startswith("ok: 23 entries")
+    assert out.startswith(f"ok: {size} entries")
 
 
 def test_demo_on_a_fresh_folder_without_passphrase(tmp_path: Path) -> None:
-    """`python -m govshare demo` works in an empty folder with no settings (README quick start)."""
+    """`python -m govshare demo` works in an empty folder with no settings (README quick start),
+    tells the whole story and names the folder it left its files in."""
     proc = _govshare(tmp_path, "demo")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "demo passphrase" in out
-    assert "40 valid, 0 missing, 1 invalid (length=1)" in out
     assert (
-        "consent filter: 15 of 41 rows may go (allowed=15, invalid-subject=1, no-record=25)" in out
-    )
-    assert "accepted, use 1 of 1" in out
-    assert "replayed: refused (TokenReplayed)" in out
-    assert "epsilon 1 of 1 spent" in out
-    assert "log verified: 23 entries" in out
+        "consents at civil affairs for hrss: consent 75, withdrawn 10, legal-obligation 16, "
+        "minors with guardian consent 8, no record 11"
+    ) in out
+    assert "approved (name dropped, id pseudonymised), countersigned, active" in out
+    assert (
+        "share: 99 of 122 rows released; excluded: invalid-subject 1, missing-subject 1, "
+        "no-record 11, withdrawn 10"
+    ) in out
+    assert "columns: id_number (pseudonymised aes-prp), district (as held), income (as held)" in out
+    assert "99 rows accepted" in out
+    assert "epsilon 0.5 spent, 0.5 left" in out
+    assert "hrss cosigned its checkpoint (2 signatures)" in out
     assert "11010119900307123" not in out  # the malformed number is counted, never printed
+    files = tmp_path / "govshare-demo-files"
+    assert out.rstrip().endswith(str(files.resolve()))
+    assert sorted(p.name for p in files.iterdir()) == [
+        "checkpoint-civil-affairs.txt", "release-1", "residents.csv", "summary.json"
+    ]  # fmt: skip
+    summary = json.loads((files / "summary.json").read_text(encoding="utf-8"))
+    assert summary["received_verified"] is True
     assert (tmp_path / "govshare.db").exists()
     again = _govshare(tmp_path, "demo")
-    assert again.returncode == 0, again.stderr  # a second run reuses the workspace
+    assert again.returncode == 0, again.stderr  # a second run reuses both workspaces
+    assert "99 rows accepted" in again.stdout
 
 
 def test_tail_and_export(run) -> None:
     """tail prints JSON lines; export writes header, entries and checkpoints."""
-    run("demo")
+    size = _demo_size(run("demo")[1])
     code, out, _ = run("audit", "tail", "-n", "2")
     assert code == 0
     lines = [json.loads(line) for line in out.splitlines()]
-    assert [line["seq"] for line in lines] == [21, 22]
+    assert [line["seq"] for line in lines] == [size - 2, size - 1]
     code, out, _ = run("audit", "export")
     assert code == 0
     rows = [json.loads(line) for line in out.splitlines()]
     assert rows[0]["format"] == "govshare-audit-export/1"
-    assert rows[0]["size"] == 23
+    assert rows[0]["size"] == size
     assert [r["seq"] for r in rows[1:5]] == [0, 1, 2, 3]
     assert "checkpoint" in rows[-1]
 
@@ -134,7 +154,7 @@ def test_usage_errors_exit_2(run) -> None:
     """Usage and input errors exit 2."""
     run("demo")
     assert run("audit", "proof")[0] == 2
-    assert run("audit", "proof", "--index", "99")[0] == 2
+    assert run("audit", "proof", "--index", "99999")[0] == 2  # past the log's end
     assert run("nonsense")[0] == 2
     code, _, err = run("audit", "verify", "--key", "not-a-key")
     assert code == 2

@@ -10,9 +10,10 @@ import govshare.dp as dp
 
 
 def test_all_is_sorted_and_complete() -> None:
-    """govshare.dp.__all__ is sorted and names every public object defined in its modules."""
+    """govshare.dp.__all__ is sorted (isort-style: constants, classes, functions) and names every
+    public object defined in its modules."""
     exported = list(dp.__all__)
-    assert exported == sorted(exported)
+    assert exported == sorted(exported, key=lambda n: (not n.isupper(), not n[0].isupper(), n))
     public = {
         n
         for n, v in vars(dp).items()
@@ -20,7 +21,9 @@ def test_all_is_sorted_and_complete() -> None:
         and not inspect.ismodule(v)
         and getattr(v, "__module__", "").startswith("govshare.dp.")
     }
-    assert public == set(exported)
+    constants = {n for n in exported if n.isupper()}
+    assert public == set(exported) - constants
+    assert all(isinstance(getattr(dp, n), int | float) for n in constants)
 
 
 def test_importing_govshare_does_not_import_dp_or_diffprivlib() -> None:

@@ -180,19 +180,22 @@ def test_each_component_states_its_guarantee(q: Query) -> None:
 def test_a_scale_beyond_the_exact_samplers_limits_is_an_input_error(
     frame: pd.DataFrame, ledger: MemoryLedger
 ) -> None:
-    """A noise scale whose exact fraction needs more than 56 bits is refused before any charge."""
+    """A noise scale whose exact fraction needs more than 56 bits is refused before any charge
+    (reachable within MAX_CONTRIBUTIONS only through many groups of many rows each)."""
     q = Query(
         frame,
         privacy_unit="person",
         dataset="survey",
         ledger=ledger,
         requester="analyst",
-        max_rows=10**7,
+        max_rows=10**6,
+        max_groups=10**6,
     )
+    districts = sorted(frame["district"].unique())
     with pytest.raises(InputError, match=r"2\*\*56"):
-        q.preview("sum", "income", bounds=(0, 1e6), epsilon=1e-6)
+        q.preview("count", by="district", keys=districts, epsilon=1e-6)
     with pytest.raises(InputError, match=r"2\*\*56"):
-        q.sum("income", bounds=(0, 1e6), epsilon=1e-6)
+        q.count(by="district", keys=districts, epsilon=1e-6)
     assert ledger.get("survey").epsilon_spent == 0
 
 

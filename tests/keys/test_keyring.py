@@ -125,6 +125,7 @@ def test_garbage_file_is_corrupted(tmp_path: Path, content: bytes) -> None:
     """Truncated or non-JSON key files raise KeyFileCorrupted."""
     path = tmp_path / "bad.keys"
     path.write_bytes(content)
+    path.chmod(0o600)  # a key file readable by others would (rightly) warn
     with pytest.raises(KeyFileCorrupted):
         KeyRing.open(path, passphrase=PASS)
 

@@ -43,14 +43,14 @@ def test_failure_inside_verify_between_use_and_event_rolls_back_the_use(
 ) -> None:
     """If the accept event cannot be written, the use count written before it is undone."""
     token = make_token(max_uses=1)
-    record = holder.audit.record
+    append_many = holder.audit.append_many
 
-    def failing(type: str, data: Any = None, **kw: Any) -> int:
-        if type == "token.accepted":
+    def failing(events: Any, **kw: Any) -> range:
+        if any(e.type == "token.accepted" for e in events):
             raise Boom("the log refused the event")
-        return record(type, data, **kw)
+        return append_many(events, **kw)
 
-    monkeypatch.setattr(holder.audit, "record", failing)
+    monkeypatch.setattr(holder.audit, "append_many", failing)
     with pytest.raises(Boom):
         holder.tokens.verify(token, audience=holder.department, purpose=PURPOSE)
     monkeypatch.undo()

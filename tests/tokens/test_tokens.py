@@ -117,10 +117,13 @@ def test_revoke_refuses_later_verifies(holder: Workspace, make_token: MakeToken)
 
 
 def test_revoke_before_first_use(holder: Workspace, make_token: MakeToken) -> None:
-    """A token revoked before it was ever presented is refused on first presentation."""
+    """A token revoked (by passing the token itself) before it was ever presented here is
+    refused on first presentation; its bare id, never seen here, is refused by revoke()."""
     token = make_token()
     jti = holder.tokens.introspect(token)["jti"]
-    holder.tokens.revoke(jti)
+    with pytest.raises(InputError):
+        holder.tokens.revoke(jti)
+    assert holder.tokens.revoke(token) is True
     with pytest.raises(TokenRevoked):
         _verify(holder, token)
 

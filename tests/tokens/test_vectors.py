@@ -90,3 +90,36 @@ def test_expected_failures_fail(case: dict[str, Any]) -> None:
         _paseto.verify(
             _paseto.public_key(PUBLIC), case["token"], case["implicit-assertion"].encode()
         )
+
+
+def _open(key: VerifyKey, token: str, implicit: bytes) -> bytes:
+    """The verifier's own path: split strictly, then one Ed25519 check of the PAE."""
+    body, footer = _paseto.split(token)
+    return _paseto.open_verified(key, body, footer, implicit)
+
+
+@pytest.mark.parametrize("case", SIGNED, ids=lambda c: c["name"])
+def test_open_verified_gives_the_published_payload(case: dict[str, Any]) -> None:
+    """The verifier's direct path accepts the published token and returns its payload."""
+    key = VerifyKey(bytes.fromhex(case["public-key"]))
+    payload = _open(key, case["token"], case["implicit-assertion"].encode())
+    assert payload.decode() == case["payload"]
+    with pytest.raises(TokenSignatureInvalid):
+        _open(key, case["token"], b'{"test-vector":"other"}')
+
+
+@pytest.mark.parametrize("case", FAILING, ids=lambda c: c["name"])
+def test_open_verified_refuses_expected_failures(case: dict[str, Any]) -> None:
+    """Each published expect-fail token is refused by the direct path too, for the same reason."""
+    with pytest.raises(EXPECTED_ERROR[case["name"]]):
+        _open(PUBLIC, case["token"], case["implicit-assertion"].encode())
+
+
+def test_pae_matches_pyseto() -> None:
+    """Our pre-authentication encoding is byte-for-byte pyseto's (and the spec's examples)."""
+    from pyseto.utils import pae
+
+    assert _paseto.pae() == b"\x00" * 8
+    assert _paseto.pae(b"") == b"\x01" + b"\x00" * 7 + b"\x00" * 8
+    pieces = [b"v4.public.", b"payload" * 9, b"", b'{"kid":"x"}']
+    assert _paseto.pae(*pieces) == pae(pieces)

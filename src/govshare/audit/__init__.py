@@ -8,6 +8,7 @@ so any auditor can check proofs with them alone.
 
 from __future__ import annotations
 
+from govshare.audit._canonical import canonical_json
 from govshare.audit._events import AuditEvent, AuditRecord
 from govshare.audit._log import AuditLog
 from govshare.audit._merkle import (
@@ -41,6 +42,7 @@ __all__ = [
     "SignedCheckpoint",
     "SignedNote",
     "VerifyReport",
+    "canonical_json",
     "check_consistent",
     "consistency_proof",
     "inclusion_proof",

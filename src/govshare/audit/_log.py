@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 
 from govshare._clock import Clock, SystemClock, utc_iso
-from govshare._models import build
+from govshare._models import STORED, build
 from govshare.audit._events import EVENT_TYPE, AuditEvent, AuditRecord, entry_bytes
 from govshare.audit._merkle import (
     EMPTY_ROOT,
@@ -42,7 +42,7 @@ from govshare.audit._proofs import (
 from govshare.audit._tables import audit_checkpoints, audit_entries, audit_head, audit_nodes
 from govshare.crypto import SigningKey, VerifyKey
 from govshare.exceptions import InputError
-from govshare.storage import Store
+from govshare.storage import Prepared, Store
 from govshare.types import matches
 
 __all__ = ["AuditLog"]
@@ -255,22 +255,31 @@ class AuditLog:
 
     # -- checkpoints and proofs -----------------------------------------------------------------
 
-    def checkpoint(self) -> SignedCheckpoint:
+    def checkpoint(self, *, conn: Connection | None = None) -> SignedCheckpoint:
         """Sign and store a checkpoint of the log as it is now (C2SP tlog-checkpoint).
+
+        With *conn* the checkpoint covers the caller's transaction's own events too, and is
+        stored (or rolled back) with them: a release manifest carries one that includes the
+        release's event.
 
         Raises:
             InputError: the log was opened without a signer.
         """
         signer = self._require_signer()
-        with self._store.transaction() as conn:
-            size, root = _head(conn)
-            body = Checkpoint(origin=self.origin, size=size, root_hash=root)
-            note = sign_note(body.body(), self.origin, signer)
-            conn.execute(
-                audit_checkpoints.insert().values(
-                    size=size, note=note.to_text(), created_at=utc_iso(self._clock.now())
-                )
+        if conn is not None:
+            return self._checkpoint(conn, signer)
+        with self._store.transaction() as own:
+            return self._checkpoint(own, signer)
+
+    def _checkpoint(self, conn: Connection, signer: SigningKey) -> SignedCheckpoint:
+        size, root = _head(conn)
+        body = Checkpoint(origin=self.origin, size=size, root_hash=root)
+        note = sign_note(body.body(), self.origin, signer)
+        conn.execute(
+            audit_checkpoints.insert().values(
+                size=size, note=note.to_text(), created_at=utc_iso(self._clock.now())
             )
+        )
         return SignedCheckpoint(body, note)
 
     def checkpoints(self, conn: Connection | None = None) -> list[SignedCheckpoint]:
@@ -426,20 +435,29 @@ def _check_size(size: int, current: int) -> None:
         raise InputError(f"size {size} is outside a log of {current} entries")
 
 
-# Statements built once: constructing SQLAlchemy expressions per append costs more than running them.
-_BUMP_SIZE = (
+# Statements built once and run straight on the driver: SQLAlchemy's per-execution work costs
+# more than SQLite's for an append of a few rows.
+_BUMP_SIZE = Prepared(
     update(audit_head)
     .where(audit_head.c.id == 1)
     .values(size=audit_head.c.size + bindparam("n", type_=BigInteger))
     .returning(audit_head.c.size, audit_head.c.frontier)
 )
-_SET_ROOT = (
+_SET_ROOT = Prepared(
     update(audit_head)
     .where(audit_head.c.id == 1)
     .values(root_hash=bindparam("root"), frontier=bindparam("frontier"))
 )
-_INSERT_ENTRIES = audit_entries.insert()
-_INSERT_NODES = audit_nodes.insert()
+_INSERT_ENTRIES = Prepared(
+    audit_entries.insert().values(
+        seq=bindparam("seq"), entry=bindparam("entry"), leaf_hash=bindparam("leaf_hash")
+    )
+)
+_INSERT_NODES = Prepared(
+    audit_nodes.insert().values(
+        level=bindparam("level"), idx=bindparam("idx"), hash=bindparam("hash")
+    )
+)
 _LEAVES = text("SELECT seq, leaf_hash FROM audit_entries WHERE seq IN :seqs").bindparams(
     bindparam("seqs", expanding=True)
 )
@@ -469,7 +487,7 @@ def _find_query(backend: str, count: int) -> TextClause:
 def _append(conn: Connection, events: Sequence[AuditEvent]) -> range:
     n = len(events)
     # The UPDATE takes the head row's lock first (PostgreSQL), so the size read here is final.
-    new_size, stored_edge = conn.execute(_BUMP_SIZE, {"n": n}).one()
+    new_size, stored_edge = _BUMP_SIZE.first(conn, {"n": n})
     old_size = new_size - n
     entries = [entry_bytes(old_size + i, e) for i, e in enumerate(events)]
     sha256 = hashlib.sha256
@@ -482,16 +500,15 @@ def _append(conn: Connection, events: Sequence[AuditEvent]) -> range:
     known.update(((0, old_size + i), h) for i, h in enumerate(leaves))
     known.update(((lv, ix), h) for lv, ix, h in nodes)
     new_edge = b"".join(known[k] for k in frontier(new_size))
-    conn.execute(
-        _INSERT_ENTRIES,
+    _INSERT_ENTRIES.run_many(
+        conn,
         [
             {"seq": old_size + i, "entry": e, "leaf_hash": h}
             for i, (e, h) in enumerate(zip(entries, leaves, strict=True))
         ],
     )
-    if nodes:
-        conn.execute(_INSERT_NODES, [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in nodes])
-    conn.execute(_SET_ROOT, {"root": root, "frontier": new_edge})
+    _INSERT_NODES.run_many(conn, [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in nodes])
+    _SET_ROOT.rows(conn, {"root": root, "frontier": new_edge})
     return range(old_size, new_size)
 
 
@@ -551,7 +568,7 @@ def _parse_entry(entry: bytes) -> AuditEvent:
     import json
 
     doc = json.loads(entry)
-    return AuditEvent.model_validate(doc["event"])
+    return AuditEvent.model_validate(doc["event"], context=STORED)
 
 
 def _parse_unverified(entry: object) -> AuditEvent | None:

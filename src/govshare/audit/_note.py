@@ -31,6 +31,7 @@ from typing import Final
 
 from govshare.crypto import SigningKey, VerifyKey
 from govshare.exceptions import InputError, SignatureError
+from govshare.identifiers import shown
 
 __all__ = [
     "COSIGNATURE_V1",
@@ -189,7 +190,9 @@ def parse_verifier_key(s: str) -> tuple[str, VerifyKey]:
     if len(encoded) != 1 + _ED25519_PUBLIC_SIZE:
         raise InputError("an Ed25519 verifier key holds exactly 32 key bytes")
     if key_hash(name, ED25519, encoded[1:]) != bytes.fromhex(hex_id):
-        raise InputError(f"the key ID of verifier key {name!r} does not match its name and key")
+        raise InputError(
+            f"the key ID of verifier key {shown(name)} does not match its name and key"
+        )
     return name, _ed25519_key(encoded[1:])
 
 
@@ -392,7 +395,7 @@ def verify_note(note: SignedNote, trusted: Mapping[str, VerifyKey]) -> list[str]
         if entry is None or entry[0] != sig.key_hash:
             continue
         if not entry[1].verify(sig.signature, message):
-            raise SignatureError(f"the note signature by {sig.name!r} does not verify")
+            raise SignatureError(f"the note signature by {shown(sig.name)} does not verify")
         if sig.name not in signed:
             signed.append(sig.name)
     if not signed:
@@ -429,12 +432,14 @@ def cosign(note: SignedNote, name: str, key: SigningKey, timestamp: int) -> Sign
 
 def _check_cosignature(sig: NoteSignature, key: VerifyKey, text: str) -> int:
     if len(sig.signature) != _TIMESTAMP_SIZE + _ED25519_SIG_SIZE:
-        raise SignatureError(f"the cosignature by {sig.name!r} has the wrong length")
+        raise SignatureError(f"the cosignature by {shown(sig.name)} has the wrong length")
     timestamp = int.from_bytes(sig.signature[:_TIMESTAMP_SIZE], "big")
     if timestamp > _MAX_TIMESTAMP:
-        raise SignatureError(f"the cosignature by {sig.name!r} has a timestamp above 2**63 - 1")
+        raise SignatureError(
+            f"the cosignature by {shown(sig.name)} has a timestamp above 2**63 - 1"
+        )
     if not key.verify(sig.signature[_TIMESTAMP_SIZE:], _cosigned_message(timestamp, text)):
-        raise SignatureError(f"the cosignature by {sig.name!r} does not verify")
+        raise SignatureError(f"the cosignature by {shown(sig.name)} does not verify")
     return timestamp
 
 
@@ -454,5 +459,5 @@ def verify_cosignature(note: SignedNote, name: str, key: VerifyKey) -> int:
     key_id = key_hash(name, COSIGNATURE_V1, verify_key.raw)
     found = [sig for sig in note.signatures if sig.name == name and sig.key_hash == key_id]
     if not found:
-        raise SignatureError(f"no cosignature by {name!r} on this checkpoint")
+        raise SignatureError(f"no cosignature by {shown(name)} on this checkpoint")
     return max(_check_cosignature(sig, verify_key, note.text) for sig in found)

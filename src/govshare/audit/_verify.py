@@ -22,7 +22,7 @@ from govshare.audit._merkle import (
 from govshare.audit._proofs import SignedCheckpoint, VerifyReport
 from govshare.audit._tables import audit_entries, audit_head, audit_nodes
 from govshare.crypto import VerifyKey
-from govshare.exceptions import InputError, LogTampered, SignatureError
+from govshare.exceptions import LogTampered, SignatureError
 
 __all__ = ["verify_stored_log"]
 
@@ -235,7 +235,9 @@ def _check_checkpoint(
     what: str,
 ) -> None:
     if cp.origin != origin:
-        raise InputError(f"{what} is for another log ({cp.origin!r}, not {origin!r})")
+        # The store names itself differently from what signed it: its origin was altered, or the
+        # checkpoint is another log's. Either way the log is not what the checkpoint says.
+        raise SignatureError(f"{what} is for another log than the one this store names")
     try:
         cp.verify(key, name=origin)
     except SignatureError:

@@ -59,6 +59,10 @@ from govshare.cli._exchange import agreement, catalogue, request  # noqa: E402  
 cli.add_command(catalogue)  # [exchange]
 cli.add_command(request)  # [exchange]
 cli.add_command(agreement)  # [exchange]
+from govshare.cli._share import receive, share  # noqa: E402  [exchange]
+
+cli.add_command(share)  # [exchange]
+cli.add_command(receive)  # [exchange]
 
 
 def main() -> None:

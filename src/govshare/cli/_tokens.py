@@ -151,7 +151,13 @@ def inspect(url: str, token_text: str, consent_hash: str | None) -> None:
 @db_option
 @click.argument("jti")
 def revoke(url: str, jti: str) -> None:
-    """Revoke the token with id JTI in this store."""
+    """Revoke the token with id JTI in this store, and every token exchanged from it.
+
+    JTI is the id of a token this store issued, exchanged, checked or used, or the token
+    itself ('-' reads it from stdin), which also revokes one never presented here.
+    """
+    value = _read_token(jti) if jti == "-" else jti
     with Workspace.open(url) as ws:
-        changed = ws.tokens.revoke(jti)
-    click.echo(f"revoked {jti}" if changed else f"{jti} was already revoked")
+        changed = ws.tokens.revoke(value)
+    label = "the token" if value.startswith("v4.public.") else value
+    click.echo(f"revoked {label}" if changed else f"{label} was already revoked")

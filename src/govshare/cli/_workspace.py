@@ -44,11 +44,12 @@ def init(url: str, department: str, key_file: Path | None) -> None:
 def demo(url: str, department: str) -> None:
     """Run the end-to-end demo on a local workspace (SQLite in this folder by default).
 
-    Creates the workspace if needed; validates and pseudonymises synthetic residents; grants
-    consent and filters the rows that may go to hrss; has a second department (hrss, in
-    govshare-demo-hrss.db beside the store) request them with a purpose-bound token, accepted
-    once and refused on replay; releases differentially private statistics under a budget; then
-    signs a checkpoint, proves an entry is in the log and verifies the whole log.
+    Two departments: civil affairs (this store, created if needed) and human resources & social
+    security (hrss, in govshare-demo-hrss.db beside it). Synthetic residents (Faker zh_CN names,
+    valid ID numbers) with consents, withdrawals, minors and a legal obligation; then catalogue,
+    request, decision, agreement, token, share, receive, a differentially private count with its
+    interval and the budget left, audit verification and a checkpoint cosigned by hrss, and a
+    summary table. It names the folder it left its files in (govshare-demo-files).
     """
     passphrase = os.environ.get(PASSPHRASE_ENV)
     if not passphrase:

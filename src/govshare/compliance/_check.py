@@ -27,6 +27,7 @@ from govshare.compliance._report import Anchor, BudgetPoint, Report
 from govshare.compliance._rules import dp as dp_rules
 from govshare.crypto import VerifyKey
 from govshare.exceptions import InputError, IntegrityError, StorageError
+from govshare.identifiers import shown
 from govshare.storage import Store
 
 __all__ = ["check"]
@@ -121,7 +122,7 @@ def _key(key: str | VerifyKey, origin: str) -> VerifyKey:
         return key
     name, verify_key = parse_verifier_key(key)
     if name != origin:
-        raise InputError(f"the key is for log {name!r}, not this store's log {origin!r}")
+        raise InputError(f"the key is for log {shown(name)}, not this store's log {shown(origin)}")
     return verify_key
 
 

@@ -25,6 +25,7 @@ from govshare.compliance._policy import Policy
 from govshare.consent import ConsentRecord, read_consent_records
 from govshare.dp import BudgetStatus, StoreLedger
 from govshare.exceptions import GovShareError, InputError, IntegrityError
+from govshare.identifiers import shown
 from govshare.storage import Store, workspace_meta
 
 __all__ = ["CheckpointResult", "Context", "Progress", "read_meta"]
@@ -163,7 +164,7 @@ class Context:
             InputError: no registered rule declared *type* (add it to the rule's event_types).
         """
         if type not in self._all_events:
-            raise InputError(f"event type {type!r} was not declared by any rule")
+            raise InputError(f"event type {shown(type)} was not declared by any rule")
         records = self._all_events[type]
         if whole_log:
             return records

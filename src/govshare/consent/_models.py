@@ -9,6 +9,7 @@ from typing import Annotated, Final, Literal
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from govshare._models import Record
+from govshare.identifiers import FREE_TEXT
 from govshare.types import Code, DepartmentId
 
 __all__ = [
@@ -31,7 +32,7 @@ __all__ = [
 SCHEMA_VERSION: Final = "govshare-consent/1"
 
 Codes = Annotated[tuple[Code, ...], Field(min_length=1, max_length=64)]
-Text = Annotated[str, Field(min_length=1, max_length=500)]
+Text = Annotated[str, Field(min_length=1, max_length=500), FREE_TEXT]
 RecordId = Annotated[str, Field(pattern=r"^cr-[0-9a-f]{32}$")]
 Pseudonym = Annotated[str, Field(min_length=16, max_length=200, pattern=r"^[A-Za-z0-9:._-]+$")]
 ConsentType = Literal["separate", "written", "explicit"]
@@ -60,8 +61,8 @@ class Reason(StrEnum):
 class Notice(Record):
     """The privacy notice shown when consent was asked (PIPL Art. 17): where, which version, digest."""
 
-    uri: Annotated[str, Field(min_length=1, max_length=500)]
-    version: Annotated[str, Field(min_length=1, max_length=50)]
+    uri: Annotated[str, Field(min_length=1, max_length=500), FREE_TEXT]
+    version: Annotated[str, Field(min_length=1, max_length=50), FREE_TEXT]
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
@@ -69,7 +70,7 @@ class Guardian(Record):
     """Who consented for a minor under 14 (PIPL Art. 31): the guardian's registry pseudonym."""
 
     subject: Pseudonym
-    relationship: Annotated[str, Field(min_length=1, max_length=50)] = "guardian"
+    relationship: Annotated[str, Field(min_length=1, max_length=50), FREE_TEXT] = "guardian"
 
 
 class Recipient(Record):
@@ -77,9 +78,9 @@ class Recipient(Record):
 
     id: DepartmentId
     name: Text
-    contact: Annotated[str, Field(max_length=500)] | None = None
+    contact: Annotated[str, Field(max_length=500), FREE_TEXT] | None = None
     purposes: Codes
-    method: Annotated[str, Field(min_length=1, max_length=100)] = "data-sharing-platform"
+    method: Annotated[str, Field(min_length=1, max_length=100), FREE_TEXT] = "data-sharing-platform"
     categories: Codes
 
 
@@ -106,17 +107,19 @@ class ConsentRecord(Record):
     categories: Codes
     sensitive_categories: tuple[Code, ...] = ()
     consent_type: tuple[ConsentType, ...] = ("separate",)
-    collection_method: Annotated[str, Field(min_length=1, max_length=100)] = "online-form"
-    withdrawal_method: Annotated[str, Field(min_length=1, max_length=200)] = (
+    collection_method: Annotated[str, Field(min_length=1, max_length=100), FREE_TEXT] = (
+        "online-form"
+    )
+    withdrawal_method: Annotated[str, Field(min_length=1, max_length=200), FREE_TEXT] = (
         "govshare consent withdraw"
     )
-    storage_location: Annotated[str, Field(min_length=1, max_length=100)] = "CN"
+    storage_location: Annotated[str, Field(min_length=1, max_length=100), FREE_TEXT] = "CN"
     retention_period: (
         Annotated[str, Field(pattern=r"^P(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$", min_length=3)] | None
     ) = None
     granted_at: AwareDatetime
     expires_at: AwareDatetime | None = None
-    impact_assessment: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    impact_assessment: Annotated[str, Field(min_length=1, max_length=200), FREE_TEXT] | None = None
 
     @field_validator("granted_at", "expires_at")
     @classmethod

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Connection, select
 
 from govshare._clock import Clock, SystemClock, ensure_aware, utc_iso
-from govshare._models import build
+from govshare._models import STORED, build
 from govshare.audit import AuditLog
 from govshare.consent._decide import (
     ALLOWED_STEP,
@@ -52,6 +52,7 @@ from govshare.consent._subjects import SubjectPseudonyms
 from govshare.consent._tables import consent_vocabulary
 from govshare.consent._vocabulary import CONSENT, Term, TermKind, Vocabulary
 from govshare.exceptions import InputError
+from govshare.identifiers import shown
 from govshare.storage import Store
 
 __all__ = ["ConsentRegistry"]
@@ -143,7 +144,9 @@ class ConsentRegistry:
         vocab = self._base
         stored = conn.execute(select(consent_vocabulary).order_by(consent_vocabulary.c.code)).all()
         for kind in ("purpose", "category"):
-            terms = [Term.model_validate_json(r.term) for r in stored if r.kind == kind]
+            terms = [
+                Term.model_validate_json(r.term, context=STORED) for r in stored if r.kind == kind
+            ]
             if terms:
                 vocab = vocab.extend(kind, terms)
         return vocab
@@ -468,7 +471,7 @@ class ConsentRegistry:
         if not isinstance(df, pd.DataFrame):
             raise InputError("filter() takes a pandas DataFrame")
         if subject_column not in df.columns:
-            raise InputError(f"the DataFrame has no column {subject_column!r}")
+            raise InputError(f"the DataFrame has no column {shown(subject_column)}")
         snapshot = self.snapshot(
             recipient=recipient, purpose=purpose, categories=categories, at=at, conn=conn
         )

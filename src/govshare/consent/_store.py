@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
 
 from govshare._clock import ensure_aware
+from govshare._models import STORED
 from govshare.consent._decide import RecordFacts, from_us, join_codes, split_codes, to_us
 from govshare.consent._models import ConsentEvent, ConsentRecord, StatutoryBasis
 from govshare.consent._tables import (
@@ -103,7 +104,7 @@ def guardian_records(conn: Connection, pseudonym: str) -> list[ConsentRecord]:
         .where(consent_records.c.record.contains(pseudonym, autoescape=True))
         .order_by(consent_records.c.granted_us)
     ).all()
-    records = [ConsentRecord.model_validate_json(r[0]) for r in rows]
+    records = [ConsentRecord.model_validate_json(r[0], context=STORED) for r in rows]
     return [r for r in records if r.guardian is not None and r.guardian.subject == pseudonym]
 
 
@@ -120,7 +121,7 @@ def load_record(conn: Connection, record_id: str) -> ConsentRecord:
     ).one_or_none()
     if row is None:
         raise InputError("there is no consent record with that id")
-    return ConsentRecord.model_validate_json(row[0])
+    return ConsentRecord.model_validate_json(row[0], context=STORED)
 
 
 def read_consent_records(
@@ -154,7 +155,7 @@ def read_consent_records(
         with store.read() as conn:
             rows = conn.execute(page.limit(batch)).all()
         for row in rows:
-            yield ConsentRecord.model_validate_json(row[2])
+            yield ConsentRecord.model_validate_json(row[2], context=STORED)
         if len(rows) < batch:
             return
         after = (int(rows[-1][0]), str(rows[-1][1]))

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from govshare._models import Record, build
 from govshare.exceptions import InputError
+from govshare.identifiers import FREE_TEXT
 from govshare.types import CODE_PATTERN, Code, matches
 
 __all__ = ["DPV", "DPV_PD", "TERM_KINDS", "Term", "TermKind", "Vocabulary"]
@@ -42,11 +43,11 @@ class Term(Record):
     """
 
     code: Code
-    label_en: Annotated[str, Field(min_length=1, max_length=200)]
-    label_zh: Annotated[str, Field(min_length=1, max_length=200)]
+    label_en: Annotated[str, Field(min_length=1, max_length=200), FREE_TEXT]
+    label_zh: Annotated[str, Field(min_length=1, max_length=200), FREE_TEXT]
     dpv: Annotated[str, Field(pattern=r"^https://", max_length=300)] | None = None
     sensitive: bool = False
-    pipl: Annotated[str, Field(max_length=40)] | None = None
+    pipl: Annotated[str, Field(max_length=40), FREE_TEXT] | None = None
 
 
 def _t(code: str, en: str, zh: str, dpv: str | None = None, **extra: Any) -> Term:

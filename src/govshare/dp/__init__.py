@@ -24,11 +24,16 @@ from __future__ import annotations
 
 from govshare.dp._aggregate import AggregatePlan, GroupTotals
 from govshare.dp._ledger import BudgetReport, Ledger, MemoryLedger, StoreLedger
+from govshare.dp._limits import MAX_BOUND, MAX_CONTRIBUTIONS, MAX_EPSILON, MIN_BOUND
 from govshare.dp._models import BudgetStatus, Component, Preview, Release
 from govshare.dp._query import Query
 from govshare.dp._result import DPResult
 
 __all__ = [
+    "MAX_BOUND",
+    "MAX_CONTRIBUTIONS",
+    "MAX_EPSILON",
+    "MIN_BOUND",
     "AggregatePlan",
     "BudgetReport",
     "BudgetStatus",

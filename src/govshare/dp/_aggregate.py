@@ -21,11 +21,13 @@ from govshare._clock import Clock, SystemClock
 from govshare.dp._bounding import Bounded, bound_contributions
 from govshare.dp._encode import encode_groups, encode_unit, key_index, values_of
 from govshare.dp._ledger import Ledger, check_name
+from govshare.dp._limits import check_contributions
 from govshare.dp._models import Preview
 from govshare.dp._release import group_columns, plan_query, publish, select_groups
 from govshare.dp._result import DPResult
 from govshare.dp._stats import Totals, exact_totals, interval_stats
 from govshare.exceptions import InputError
+from govshare.identifiers import shown
 
 __all__ = ["AGGREGATES", "AggregatePlan", "GroupTotals"]
 
@@ -80,10 +82,10 @@ class AggregatePlan:
         max_rows: int = 1,
     ) -> None:
         if query not in AGGREGATES:
-            raise InputError(f"an AggregatePlan runs one of {', '.join(AGGREGATES)}, not {query!r}")
-        for name, value in (("max_groups", max_groups), ("max_rows", max_rows)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InputError(f"{name} must be a positive integer")
+            raise InputError(
+                f"an AggregatePlan runs one of {', '.join(AGGREGATES)}, not {shown(query)}"
+            )
+        check_contributions(max_groups=max_groups, max_rows=max_rows)
         if query == "count" and (column is not None or bounds is not None):
             raise InputError("a count takes no value column or bounds")
         self.query = query

@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 
 from govshare.dp._string_units import fixed_width_string_codes
 from govshare.exceptions import InputError
+from govshare.identifiers import shown
 
 __all__ = ["encode_groups", "encode_unit", "key_index", "values_of"]
 
@@ -22,7 +23,7 @@ def encode_unit(frame: pd.DataFrame, column: str) -> NDArray[np.int64]:
         InputError: the column is missing or holds nulls.
     """
     if column not in frame.columns:
-        raise InputError(f"the privacy unit column {column!r} is not in the frame")
+        raise InputError(f"the privacy unit column {shown(column)} is not in the frame")
     dense = _dense_integer_codes(frame[column])
     if dense is None:  # pseudonyms and other fixed-width strings: partitioned, exact
         dense = fixed_width_string_codes(frame[column])
@@ -31,7 +32,9 @@ def encode_unit(frame: pd.DataFrame, column: str) -> NDArray[np.int64]:
     codes, _ = pd.factorize(frame[column], use_na_sentinel=True)
     codes = np.asarray(codes, dtype=np.int64)
     if len(codes) and codes.min() < 0:
-        raise InputError(f"the privacy unit column {column!r} has nulls: drop or fill them first")
+        raise InputError(
+            f"the privacy unit column {shown(column)} has nulls: drop or fill them first"
+        )
     return codes
 
 
@@ -62,13 +65,13 @@ def _dense_integer_codes(series: pd.Series) -> NDArray[np.int64] | None:
 def _check_columns(frame: pd.DataFrame, by: Sequence[str]) -> None:
     for column in by:
         if column not in frame.columns:
-            raise InputError(f"group column {column!r} is not in the frame")
+            raise InputError(f"group column {shown(column)} is not in the frame")
         dtype = frame[column].dtype
         if isinstance(dtype, np.dtype) and dtype.kind in "iub":  # NumPy ints and bools: no nulls
             continue
         if frame[column].isna().any():
             raise InputError(
-                f"group column {column!r} has nulls: fill them with a public label first"
+                f"group column {shown(column)} has nulls: fill them with a public label first"
             )
 
 
@@ -133,17 +136,17 @@ def values_of(frame: pd.DataFrame, column: str) -> NDArray[np.float64]:
         InputError: the column is missing, not numeric, or holds NaN/inf/nulls.
     """
     if column not in frame.columns:
-        raise InputError(f"value column {column!r} is not in the frame")
+        raise InputError(f"value column {shown(column)} is not in the frame")
     series = frame[column]
     if not (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)):
-        raise InputError(f"value column {column!r} is not numeric")
+        raise InputError(f"value column {shown(column)} is not numeric")
     if not isinstance(series.dtype, np.dtype) and series.isna().any():  # nullable dtypes
         raise InputError(_has_nulls(column))
     values = series.to_numpy(dtype=np.float64)
     if not np.isfinite(values).all():  # one pass in the usual case; tell NaN from inf only here
         if np.isnan(values).any():
             raise InputError(_has_nulls(column))
-        raise InputError(f"value column {column!r} has infinite values")
+        raise InputError(f"value column {shown(column)} has infinite values")
     return values
 
 

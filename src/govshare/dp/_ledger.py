@@ -30,6 +30,7 @@ from govshare.dp._units import (
     epsilon_units,
 )
 from govshare.exceptions import BudgetExceeded, InputError
+from govshare.identifiers import refuse_identifier, shown
 from govshare.storage import Store
 from govshare.types import check_dataset
 
@@ -37,12 +38,13 @@ __all__ = ["BudgetReport", "Ledger", "MemoryLedger", "StoreLedger", "check_name"
 
 
 def check_name(value: str, what: str) -> str:
-    """Validate a dataset or requester name.
+    """Validate a dataset or requester name (a code, recorded in the audit log).
 
     Raises:
         InputError: not 1-200 letters, digits or ``._:/@-``.
+        IdentifierInText: it holds something shaped like a resident ID, phone or card number.
     """
-    return check_dataset(value, what)
+    return refuse_identifier(check_dataset(value, what), what)
 
 
 class BudgetReport(Sequence[BudgetStatus]):
@@ -98,7 +100,7 @@ class Ledger(ABC):
         bound = self.requester
         if bound is not None and requester != bound:
             raise InputError(
-                f"this ledger charges {bound!r} ({self.basis}), not {requester!r}: who is charged "
+                f"this ledger charges {shown(bound)} ({self.basis}), not {shown(requester)}: who is charged "
                 "comes from the workspace or a verified token, e.g. ws.dp(…, token=…, purpose=…)"
             )
         return requester
@@ -129,7 +131,9 @@ class Ledger(ABC):
         for status in self.show(dataset):
             if status.requester == who:
                 return status
-        raise InputError(f"no budget is set for dataset {dataset!r} and requester {who!r}")
+        raise InputError(
+            f"no budget is set for dataset {shown(dataset)} and requester {shown(who)}"
+        )
 
     def _repr_html_(self) -> str:
         return self.show()._repr_html_()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final
 
+from govshare.dp._limits import MAX_BOUND, MIN_BOUND
 from govshare.dp._mechanisms import (
     CONFIDENCE,
     DISCRETE_LAPLACE,
@@ -62,7 +63,8 @@ def check_bounds(bounds: object) -> tuple[float, float]:
     """Validate declared clipping bounds.
 
     Raises:
-        InputError: not a pair of finite numbers with ``lower < upper``.
+        InputError: not a pair of finite numbers with ``lower < upper``, or one is larger than
+            :data:`MAX_BOUND` in absolute value, or both are below :data:`MIN_BOUND`.
     """
     if bounds is None:
         raise InputError("this query needs bounds=(lower, upper): the range values are clipped to")
@@ -74,8 +76,14 @@ def check_bounds(bounds: object) -> tuple[float, float]:
             raise InputError("bounds must be numbers")
         if not math.isfinite(value):
             raise InputError("bounds must be finite")
+        if abs(value) > MAX_BOUND:
+            raise InputError(f"bounds are at most govshare.dp.MAX_BOUND ({MAX_BOUND:g}) in size")
     if not lower < upper:
         raise InputError("bounds must satisfy lower < upper")
+    if max(abs(lower), abs(upper)) < MIN_BOUND:
+        raise InputError(
+            f"bounds must reach at least govshare.dp.MIN_BOUND ({MIN_BOUND:g}) in size"
+        )
     return float(lower), float(upper)
 
 

@@ -14,6 +14,7 @@ from govshare._clock import Clock, SystemClock
 from govshare.dp._bounding import Bounded, bound_contributions
 from govshare.dp._encode import encode_groups, encode_unit, key_index, values_of
 from govshare.dp._ledger import Ledger, check_name
+from govshare.dp._limits import check_contributions
 from govshare.dp._mechanisms import exponential_quantile
 from govshare.dp._models import Preview
 from govshare.dp._plan import Plan
@@ -77,9 +78,7 @@ class Query:
             raise InputError("privacy_unit must name the column that identifies a person")
         if not isinstance(ledger, Ledger):
             raise InputError("ledger must be a Ledger (ws.budgets or MemoryLedger())")
-        for name, value in (("max_groups", max_groups), ("max_rows", max_rows)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InputError(f"{name} must be a positive integer")
+        check_contributions(max_groups=max_groups, max_rows=max_rows)
         self._frame = data
         self._units = encode_unit(data, privacy_unit)
         self.privacy_unit = privacy_unit

@@ -24,6 +24,7 @@ from govshare.dp._result import DPResult
 from govshare.dp._sampler import add_discrete_laplace
 from govshare.dp._units import delta_text, epsilon_text
 from govshare.exceptions import InputError
+from govshare.identifiers import shown
 
 __all__ = ["group_columns", "plan_query", "publish", "release_event", "select_groups"]
 
@@ -64,7 +65,7 @@ def plan_query(
             epsilon/delta.
     """
     if query not in QUERIES:
-        raise InputError(f"unknown query {query!r}: one of {', '.join(QUERIES)}")
+        raise InputError(f"unknown query {shown(query)}: one of {', '.join(QUERIES)}")
     if keys is not None and not by:
         raise InputError("keys=[…] needs by=…")
     needs_bounds = query in ("sum", "mean", "variance", "quantile")

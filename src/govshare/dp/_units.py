@@ -12,6 +12,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from fractions import Fraction
 from typing import Final
 
+from govshare.dp._limits import MAX_EPSILON
 from govshare.exceptions import InputError
 
 __all__ = [
@@ -34,11 +35,14 @@ def epsilon_units(epsilon: float, *, cap: bool = False) -> int:
     """*epsilon* in exact 1e-6 units: charges round up, caps round down.
 
     Raises:
-        InputError: *epsilon* is not a finite number, is <= 0 (a charge) or < 0 (a cap).
+        InputError: *epsilon* is not a finite number, is <= 0 (a charge) or < 0 (a cap), or is
+            above :data:`~govshare.dp.MAX_EPSILON`.
     """
     value = _finite(epsilon, "epsilon")
     if value < 0 or (value == 0 and not cap):
         raise InputError("epsilon must be > 0" if not cap else "an epsilon cap must be >= 0")
+    if value > MAX_EPSILON:
+        raise InputError(f"epsilon is at most govshare.dp.MAX_EPSILON ({MAX_EPSILON:g})")
     return _units(value, EPSILON_UNIT, cap)
 
 

@@ -11,11 +11,17 @@ the receiving department trusts (``ws.tokens.trust``) before anything is stored:
 * ``ws.agreements``: the :class:`DataSharingAgreement` an approval makes, countersigned by the
   requester; suspend, resume, terminate; ODRL 2.2 export and import (:func:`to_odrl`,
   :func:`from_odrl`). Tokens bound to an agreement (``ws.tokens.issue(agreement=…)``) verify only
-  while it is active and only within its terms.
+  while it is active and only within its terms;
+* ``ws.share()`` / ``ws.receive()``: a :class:`Release` of the rows and columns an agreement and
+  the consent registry allow, pseudonymised for the requester, with a signed
+  :class:`ReleaseManifest`; ``ws.share_aggregates()`` releases DP statistics only
+  (:class:`AggregateQuery`), charged to the agreement's epsilon total; ``ws.releases`` and
+  :func:`read_releases` list what was released.
 """
 
 from __future__ import annotations
 
+from govshare.exchange._aggregates import RESULT_COLUMNS, AggregateQuery
 from govshare.exchange._agreements import Agreements, Countersignature, terms_digest
 from govshare.exchange._calendar import (
     BEIJING,
@@ -47,18 +53,36 @@ from govshare.exchange._models import (
     RequestRecord,
 )
 from govshare.exchange._odrl import ODRL_CONTEXT, from_odrl, odrl_document_loader, to_odrl
+from govshare.exchange._release import (
+    DATA_FILE,
+    MANIFEST_FILE,
+    AuditAnchor,
+    Received,
+    Release,
+    ReleasedColumn,
+    ReleaseManifest,
+    ReleaseRecord,
+    read_releases,
+)
 from govshare.exchange._requests import DEFAULT_RETENTION_DAYS, Deadlines, Requests
 from govshare.exchange._schema import document_schemas
+from govshare.exchange._share import MISSING_SUBJECT, Exchange
 
 __all__ = [
     "BEIJING",
+    "DATA_FILE",
     "DEFAULT_RETENTION_DAYS",
     "DOCUMENT_FORMAT",
     "DOCUMENT_TYPES",
+    "MANIFEST_FILE",
     "MAX_DOCUMENT_BYTES",
+    "MISSING_SUBJECT",
     "ODRL_CONTEXT",
+    "RESULT_COLUMNS",
+    "AggregateQuery",
     "AgreementTerms",
     "Agreements",
+    "AuditAnchor",
     "Catalogue",
     "CatalogueColumn",
     "CatalogueItem",
@@ -70,9 +94,15 @@ __all__ = [
     "Decision",
     "DocumentType",
     "Documents",
+    "Exchange",
     "GrantedColumn",
     "Limits",
     "Principals",
+    "Received",
+    "Release",
+    "ReleaseManifest",
+    "ReleaseRecord",
+    "ReleasedColumn",
     "RequestRecord",
     "Requests",
     "SignedDocument",
@@ -84,6 +114,7 @@ __all__ = [
     "is_provisional",
     "is_working_day",
     "odrl_document_loader",
+    "read_releases",
     "terms_digest",
     "to_odrl",
 ]

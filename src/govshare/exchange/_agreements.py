@@ -8,13 +8,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-import rfc8785
 from pydantic import AwareDatetime, Field
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from govshare._clock import Clock, ensure_aware, utc_iso
 from govshare._models import Record
-from govshare.audit import AuditLog
+from govshare.audit import AuditLog, canonical_json
 from govshare.exceptions import (
     AgreementStateError,
     DocumentMismatch,
@@ -25,6 +24,7 @@ from govshare.exchange._common import checked_text, from_json, micros, reading, 
 from govshare.exchange._documents import Documents, SignedDocument
 from govshare.exchange._models import AgreementTerms, DataSharingAgreement
 from govshare.exchange._tables import exchange_agreements
+from govshare.identifiers import shown
 from govshare.storage import Store
 from govshare.tokens import AgreementScope, AgreementStatus
 from govshare.types import AgreementId
@@ -71,7 +71,7 @@ class Countersignature(Record):
 
 def terms_digest(terms: AgreementTerms) -> str:
     """SHA-256 (hex) of the RFC 8785 canonical JSON of *terms*: what a countersignature accepts."""
-    return hashlib.sha256(bytes(rfc8785.dumps(terms.model_dump(mode="json")))).hexdigest()
+    return hashlib.sha256(canonical_json(terms.model_dump(mode="json"))).hexdigest()
 
 
 def insert_agreement(
@@ -156,7 +156,7 @@ class Agreements:
         with reading(self._store, conn) as tx:
             row = tx.execute(select(_a).where(_a.c.agreement_id == agreement_id)).first()
         if row is None:
-            raise RecordNotFound(f"no agreement {agreement_id!r} here")
+            raise RecordNotFound(f"no agreement {shown(agreement_id)} here")
         return _record(row, when)
 
     def list(
@@ -349,7 +349,7 @@ class Agreements:
             query = query.with_for_update()
         row = tx.execute(query).first()
         if row is None:
-            raise RecordNotFound(f"no agreement {agreement_id!r} here")
+            raise RecordNotFound(f"no agreement {shown(agreement_id)} here")
         return _record(row, now)
 
     @staticmethod

@@ -19,6 +19,7 @@ from govshare.exchange._common import from_json, reading, to_json, writing
 from govshare.exchange._documents import Documents, SignedDocument
 from govshare.exchange._models import CatalogueItem, Department
 from govshare.exchange._tables import exchange_catalogue
+from govshare.identifiers import shown
 from govshare.storage import Store
 
 __all__ = ["Catalogue", "CataloguePayload"]
@@ -128,7 +129,7 @@ class Catalogue:
         with reading(self._store, conn) as tx:
             row = tx.execute(query, {"provider": owner, "item_id": item_id}).first()
         if row is None:
-            raise RecordNotFound(f"no catalogue item {item_id!r} of {owner} here")
+            raise RecordNotFound(f"no catalogue item {shown(item_id)} of {shown(owner)} here")
         return self._parse(row[0])
 
     def _parse(self, text: str) -> CatalogueItem:

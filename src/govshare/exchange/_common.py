@@ -10,9 +10,8 @@ from typing import TypeVar
 
 from sqlalchemy import Connection
 
-from govshare._models import Record
-from govshare.exceptions import InputError
-from govshare.identifiers import looks_like_identifier
+from govshare._models import STORED, Record
+from govshare.identifiers import check_free_text
 from govshare.storage import Store
 
 __all__ = ["checked_text", "from_json", "micros", "reading", "to_json", "writing"]
@@ -47,8 +46,8 @@ def to_json(record: Record) -> str:
 
 
 def from_json(model: type[M], text: str) -> M:
-    """A stored record read back."""
-    return model.model_validate_json(text)
+    """A stored record read back (checked when written: see :data:`govshare._models.STORED`)."""
+    return model.model_validate_json(text, context=STORED)
 
 
 def micros(when: datetime) -> int:
@@ -61,14 +60,8 @@ def checked_text(value: object, what: str, *, max_length: int = 2000) -> str:
     """*value* as free text that may be recorded in the audit log.
 
     Raises:
-        InputError: not a non-empty string of at most *max_length* characters, or it holds
-            something shaped like a resident ID or mobile number.
+        InputError: not a non-empty string of at most *max_length* characters, or it holds a
+            control character.
+        IdentifierInText: it holds something shaped like a resident ID, phone or card number.
     """
-    if not isinstance(value, str) or not 1 <= len(value) <= max_length:
-        raise InputError(f"{what} is text of 1 to {max_length} characters")
-    if looks_like_identifier(value):
-        raise InputError(
-            f"{what} looks like it holds a resident ID or phone number; it would reach the "
-            "audit log"
-        )
-    return value
+    return check_free_text(value, what, max_length=max_length)

@@ -30,7 +30,7 @@ from sqlalchemy import Connection, bindparam, insert, select
 
 from govshare._clock import utc_iso
 from govshare._models import Record, describe
-from govshare.audit import AuditLog
+from govshare.audit import AuditLog, canonical_json
 from govshare.crypto import SigningKey, VerifyKey
 from govshare.exceptions import (
     DocumentMismatch,
@@ -58,12 +58,13 @@ __all__ = [
 
 DOCUMENT_FORMAT: Final = "govshare.document.v1"
 MAX_DOCUMENT_BYTES: Final = 4 * 1024 * 1024
-DocumentType = Literal["catalogue", "request", "decision", "countersignature"]
+DocumentType = Literal["catalogue", "request", "decision", "countersignature", "release-manifest"]
 DOCUMENT_TYPES: Final[tuple[DocumentType, ...]] = (
     "catalogue",
     "request",
     "decision",
     "countersignature",
+    "release-manifest",
 )
 _DOMAIN: Final = b"govshare.document.v1\n"
 _SIGNATURE = r"^[A-Za-z0-9_-]{86}$"
@@ -82,7 +83,8 @@ class SignedDocument(Record):
 
     Attributes:
         format: ``"govshare.document.v1"``.
-        type: ``catalogue``, ``request``, ``decision`` or ``countersignature``.
+        type: ``catalogue``, ``request``, ``decision``, ``countersignature`` or
+            ``release-manifest``.
         version: the payload's schema version (1).
         id: 128 random bits as 32 hex digits; a store accepts each id once.
         issuer: the signing department.
@@ -181,7 +183,7 @@ class Documents:
             "issued_at": utc_iso(now),
             "payload": payload.model_dump(mode="json"),
         }
-        signature = signer.sign(_DOMAIN + bytes(rfc8785.dumps(envelope)))
+        signature = signer.sign(_DOMAIN + canonical_json(envelope))
         envelope["signature"] = base64.urlsafe_b64encode(signature).rstrip(b"=").decode("ascii")
         # Built without validation: every member was made here from validated values, and the
         # payload's JSON form is exactly what was signed.
@@ -346,7 +348,7 @@ def _parse_unverified(doc: object, facts: dict[str, Any]) -> tuple[SignedDocumen
         raise MalformedDocument(describe(exc, "signed document")) from None
     body = {k: v for k, v in raw.items() if k != "signature"}
     try:
-        message = _DOMAIN + bytes(rfc8785.dumps(body))
+        message = _DOMAIN + canonical_json(body)
     except (rfc8785.CanonicalizationError, ValueError, TypeError):
         raise MalformedDocument("the document cannot be put in canonical form") from None
     return signed, message, text

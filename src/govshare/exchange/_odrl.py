@@ -24,6 +24,7 @@ from govshare._clock import utc_iso
 from govshare._models import build
 from govshare.exceptions import InputError
 from govshare.exchange._models import AgreementTerms
+from govshare.identifiers import shown
 
 __all__ = ["GOVSHARE_NS", "ODRL_CONTEXT", "from_odrl", "odrl_document_loader", "to_odrl"]
 
@@ -181,6 +182,6 @@ def odrl_document_loader(
             return {"contextUrl": None, "documentUrl": url, "document": _context_document()}
         if fallback is not None:
             return fallback(url, options or {})
-        raise InputError(f"no local copy of JSON-LD document {url!r} (nothing is fetched)")
+        raise InputError(f"no local copy of JSON-LD document {shown(url)} (nothing is fetched)")
 
     return load

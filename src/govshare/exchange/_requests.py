@@ -42,6 +42,7 @@ from govshare.exchange._models import (
     UseType,
 )
 from govshare.exchange._tables import exchange_documents, exchange_requests
+from govshare.identifiers import shown, shown_all
 from govshare.storage import Store
 
 __all__ = ["DEFAULT_RETENTION_DAYS", "Deadlines", "Requests"]
@@ -154,11 +155,11 @@ class Requests:
         """
         found = self._imported(item, provider)
         if found.share == "not-shared":
-            raise NotShareable(f"item {item!r} is not shared (不予共享)")
+            raise NotShareable(f"item {shown(item)} is not shared (不予共享)")
         wanted = _columns(columns)
         missing = sorted(set(wanted) - {c.name for c in found.columns})
         if missing:
-            raise InputError(f"item {item!r} has no column(s) {missing}")
+            raise InputError(f"item {shown(item)} has no column(s) {shown_all(missing)}")
         self._vocabulary.require("purpose", [purpose], what="purpose")
         self._vocabulary.require("legal-basis", [legal_basis], what="legal_basis")
         if isinstance(principals, str):
@@ -207,9 +208,9 @@ class Requests:
         found = [i for i in self._catalogue.list(provider="*") if i.item_id == item]
         found = [i for i in found if i.provider != self.department]
         if not found:
-            raise RecordNotFound(f"no imported catalogue item {item!r}")
+            raise RecordNotFound(f"no imported catalogue item {shown(item)}")
         if len(found) > 1:
-            raise InputError(f"several departments publish item {item!r}: pass provider=")
+            raise InputError(f"several departments publish item {shown(item)}: pass provider=")
         return found[0]
 
     def import_decision(
@@ -484,7 +485,7 @@ class Requests:
         texts = _texts(reasons, "reasons"), _texts(conditions, "conditions")
         row = _row(tx, request_id)
         if row is None or row.side != "provider":
-            raise RecordNotFound(f"no request {request_id!r} was received here")
+            raise RecordNotFound(f"no request {shown(request_id)} was received here")
         if row.status != "pending":
             raise RequestClosed(f"request {request_id} was already decided ({row.status})")
         request = from_json(DataRequest, row.request)
@@ -648,16 +649,16 @@ class Requests:
         granted = request.columns if columns is None else tuple(_columns(columns))
         wider = sorted(set(granted) - set(request.columns))
         if wider:
-            raise InputError(f"columns {wider} were not requested")
+            raise InputError(f"columns {shown_all(wider)} were not requested")
         chosen = dict(treatments or {})
         unknown = sorted(set(chosen) - set(granted))
         if unknown:
-            raise InputError(f"treatments name columns that are not granted: {unknown}")
+            raise InputError(f"treatments name columns that are not granted: {shown_all(unknown)}")
         granted_columns = []
         for name in granted:
             column = item.column(name)
             if column is None:
-                raise InputError(f"item {item.item_id!r} no longer has column {name!r}")
+                raise InputError(f"item {item.item_id!r} no longer has column {shown(name)}")
             default = "pseudonymise" if column.identifier else "release"
             granted_columns.append(
                 build(
@@ -716,7 +717,7 @@ class Requests:
         with reading(self._store, conn) as tx:
             row = _row(tx, request_id)
         if row is None:
-            raise RecordNotFound(f"no request {request_id!r} here")
+            raise RecordNotFound(f"no request {shown(request_id)} here")
         return _record(row)
 
     def list(
@@ -752,7 +753,7 @@ class Requests:
         with self._store.read() as tx:
             row = _row(tx, request_id)
             if row is None or row.decision_document is None:
-                raise RecordNotFound(f"no decision on request {request_id!r} here")
+                raise RecordNotFound(f"no decision on request {shown(request_id)} here")
             text = tx.execute(
                 select(exchange_documents.c.document).where(
                     exchange_documents.c.document_id == row.decision_document

@@ -10,6 +10,7 @@ from govshare.exchange._agreements import Countersignature
 from govshare.exchange._catalogue import CataloguePayload
 from govshare.exchange._documents import SignedDocument
 from govshare.exchange._models import DataRequest, DataSharingAgreement, Decision
+from govshare.exchange._release import ReleaseManifest
 
 __all__ = ["SCHEMAS", "document_schemas"]
 
@@ -21,6 +22,7 @@ SCHEMAS: Final[dict[str, type[Record]]] = {
     "decision-document": Decision,
     "countersignature-document": Countersignature,
     "data-sharing-agreement": DataSharingAgreement,
+    "release-manifest-document": ReleaseManifest,
 }
 """Schema name (file ``docs/reference/<name>.schema.json``) -> the model it describes."""
 

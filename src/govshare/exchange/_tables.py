@@ -1,4 +1,4 @@
-"""The exchange's tables (created by migration 0006).
+"""The exchange's tables (created by migrations 0006 and 0007).
 
 Documents and catalogue versions are only ever inserted. Requests and agreements have one row each,
 whose status changes only together with its audit event. Times are RFC 3339 UTC text, except an
@@ -16,6 +16,7 @@ __all__ = [
     "exchange_agreements",
     "exchange_catalogue",
     "exchange_documents",
+    "exchange_releases",
     "exchange_requests",
 ]
 
@@ -94,4 +95,36 @@ exchange_agreements = Table(
     Column("epsilon_micro", BigInteger, nullable=False),
     Column("updated_at", String(40), nullable=False),
     Column("terms", Text, nullable=False),
+)
+
+# One row per release this store sent (side "provider") or received (side "requester"), with
+# what a compliance auditor needs without opening the data: who got which columns and how many
+# rows, why, under which agreement and token, when, the content hash and the audit event that
+# records it. Inserted with the release's (or receipt's) audit event; only ``duplicates`` (how
+# many times the same release was received again) ever changes.
+exchange_releases = Table(
+    "exchange_releases",
+    metadata,
+    Column("release_id", String(35), primary_key=True),
+    Column("side", String(9), nullable=False),
+    Column("provider", String(63), nullable=False),
+    Column("requester", String(63), nullable=False),
+    Column("agreement_id", String(35), nullable=False),
+    Column("agreement_version", Integer, nullable=False),
+    Column("token_jti", String(64), nullable=False),
+    Column("purpose", String(64), nullable=False),
+    Column("case_ref", String(200), nullable=False),
+    # JSON: [{"name", "category", "treatment"}, …] and {"reason": count, …}
+    Column("columns", Text, nullable=False),
+    Column("rows", BigInteger, nullable=False),
+    Column("excluded", Text, nullable=False),
+    Column("released_at", String(40), nullable=False),
+    Column("received_at", String(40), nullable=True),
+    Column("content_sha256", String(64), nullable=False),
+    # The provider's audit index of the release event; this store's own index of its event.
+    Column("provider_audit_index", BigInteger, nullable=False),
+    Column("audit_index", BigInteger, nullable=False),
+    Column("document_id", String(32), nullable=False),
+    Column("duplicates", Integer, nullable=False),
+    Index("ix_exchange_releases_agreement", "agreement_id", "released_at"),
 )

@@ -7,7 +7,8 @@ The layer every capability that handles identifiers builds on:
 - whole columns (pandas Series, vectorised over Arrow buffers): :func:`normalise_resident_ids`,
   :func:`normalise_identifiers`, :func:`validate_identifiers` and its :class:`ValidationReport`;
 - free text: :func:`looks_like_identifier`, which keeps identifier-shaped strings out of logs,
-  tokens and messages;
+  tokens and messages, and the checkers every door uses, :func:`check_free_text` and
+  :func:`refuse_identifier` (both raise :class:`~govshare.IdentifierInText`);
 - the columnar building blocks the capabilities share: :class:`Column` (a string column as
   Arrow ``large_string``), :func:`normalise` (reason codes plus a fixed-width byte matrix), and
   the packed forms (:func:`pack_blocks`, :func:`hex_strings`).
@@ -27,7 +28,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from govshare.identifiers._gb11643 import check_character
-from govshare.identifiers._shapes import looks_like_identifier
+from govshare.identifiers._shapes import (
+    FREE_TEXT,
+    FreeText,
+    check_free_text,
+    looks_like_identifier,
+    refuse_identifier,
+    shown,
+    shown_all,
+)
 
 if TYPE_CHECKING:
     from govshare.identifiers._columns import (
@@ -94,16 +103,19 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "FREE_TEXT",
     "KINDS",
     "MOBILE_WIDTH",
     "REASONS",
     "U8",
     "Bool",
     "Column",
+    "FreeText",
     "Kind",
     "Normalised",
     "ValidationReport",
     "check_character",
+    "check_free_text",
     "fixed_width",
     "from_arrow",
     "from_series",
@@ -117,8 +129,11 @@ __all__ = [
     "normalise_resident_ids",
     "pack_blocks",
     "present_mask",
+    "refuse_identifier",
     "report_from_codes",
     "resident_id_block",
+    "shown",
+    "shown_all",
     "to_series",
     "unhex_rows",
     "unpack_blocks",

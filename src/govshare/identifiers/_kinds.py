@@ -20,6 +20,7 @@ from govshare.identifiers._columns import (
 )
 from govshare.identifiers._report import Kind
 from govshare.identifiers._resident_id import CODE_NAMES, Codes, parse_resident_ids
+from govshare.identifiers._shapes import shown
 
 __all__ = ["KINDS", "REASONS", "Normalised", "normalise"]
 
@@ -90,7 +91,7 @@ def normalise(kind: Kind, column: Column) -> Normalised:
         return _mobiles(column)
     if kind == "name":
         return _names(column)
-    raise InputError(f"unknown identifier kind {kind!r} (use one of {', '.join(KINDS)})")
+    raise InputError(f"unknown identifier kind {shown(kind)} (use one of {', '.join(KINDS)})")
 
 
 def _base_codes(column: Column) -> Codes:

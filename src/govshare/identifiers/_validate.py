@@ -8,6 +8,7 @@ from govshare.exceptions import InputError
 from govshare.identifiers._columns import from_series, to_series
 from govshare.identifiers._kinds import REASONS, normalise
 from govshare.identifiers._report import Kind, ValidationReport, report_from_codes
+from govshare.identifiers._shapes import shown
 
 __all__ = [
     "is_valid_resident_id",
@@ -68,6 +69,6 @@ def validate_identifiers(
         InputError: *values* is not a Series, or *kind* is unknown.
     """
     if kind not in REASONS:
-        raise InputError(f"unknown identifier kind {kind!r}")
+        raise InputError(f"unknown identifier kind {shown(kind)}")
     codes = normalise(kind, from_series(values)).codes
     return report_from_codes(kind, codes, REASONS[kind])

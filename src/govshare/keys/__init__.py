@@ -6,7 +6,12 @@ through :mod:`govshare.hazmat`.
 
 from __future__ import annotations
 
-from govshare.keys._keyfile import PASSPHRASE_ENV
+from govshare.keys._keyfile import (
+    MAX_KEY_FILE_BYTES,
+    MAX_SCRYPT_MEMORY,
+    PASSPHRASE_ENV,
+    InsecureKeyFileWarning,
+)
 from govshare.keys._keyring import (
     DOCUMENT_KEY,
     PUBLIC_KEY_FORMAT,
@@ -17,9 +22,12 @@ from govshare.keys._keyring import (
 
 __all__ = [
     "DOCUMENT_KEY",
+    "MAX_KEY_FILE_BYTES",
+    "MAX_SCRYPT_MEMORY",
     "PASSPHRASE_ENV",
     "PUBLIC_KEY_FORMAT",
     "PUBLIC_KEY_USES",
+    "InsecureKeyFileWarning",
     "KeyInfo",
     "KeyRing",
 ]

@@ -22,6 +22,7 @@ from govshare.crypto import (
     refuse_pickle,
 )
 from govshare.exceptions import InputError, KeyFileCorrupted, KeyNotFound, KeyStoreError
+from govshare.identifiers import looks_like_identifier, refuse_identifier, shown
 from govshare.keys._keyfile import read_key_file, resolve_passphrase, write_key_file
 from govshare.types import KEY_NAME_PATTERN, matches
 
@@ -74,7 +75,7 @@ class KeyRing:
     ``"signing"``) signs audit-log checkpoints.
     """
 
-    __slots__ = ("_clock", "_department", "_entries", "_params", "_passphrase", "_path")
+    __slots__ = ("_clock", "_department", "_entries", "_params", "_passphrase", "_path", "_stamp")
 
     def __init__(
         self,
@@ -91,6 +92,7 @@ class KeyRing:
         self._entries = entries
         self._passphrase = passphrase
         self._params = params
+        self._stamp = _stamp(path)
 
     @classmethod
     def create(
@@ -136,19 +138,27 @@ class KeyRing:
         """
         target = Path(path)
         secret = resolve_passphrase(passphrase)
-        plaintext, params = read_key_file(target, secret)
-        try:
-            doc = json.loads(plaintext)
-            entries = [
-                _Entry(KeyInfo.model_validate(e["info"]), base64.b64decode(e["secret"]))
-                for e in doc["keys"]
-            ]
-            department = str(doc["department"])
-        except (ValueError, KeyError, TypeError):
-            raise KeyFileCorrupted(
-                f"key file {target} decrypted but its content is malformed"
-            ) from None
+        department, entries, params = _load(target, secret)
         return cls(target, department, entries, secret, params, clock)
+
+    def refresh(self) -> bool:
+        """Re-read the key file if another process changed it since it was read or written here.
+
+        One ``stat`` when nothing changed, so callers that must see a version retired elsewhere
+        (token verification) call it every time. Returns whether the keys were re-read.
+
+        Raises:
+            KeyStoreError / WrongPassphrase / KeyFileCorrupted: the changed file does not open
+                (the keys in memory are kept then).
+        """
+        stamp = _stamp(self._path)
+        if stamp == self._stamp:
+            return False
+        department, entries, params = _load(self._path, self._passphrase)
+        if department != self._department:
+            raise KeyFileCorrupted(f"key file {self._path} now belongs to another department")
+        self._entries, self._params, self._stamp = entries, params, stamp
+        return True
 
     @property
     def path(self) -> Path:
@@ -180,7 +190,7 @@ class KeyRing:
         """
         entry = self._entry(name, version)
         if entry.info.type != "ed25519":
-            raise KeyNotFound(f"key {name!r} is not an Ed25519 signing key")
+            raise KeyNotFound(f"key {shown(name)} is not an Ed25519 signing key")
         return SigningKey.from_private_bytes(entry.secret)
 
     def secret_key(self, name: str, version: int | None = None) -> SecretKey:
@@ -191,7 +201,7 @@ class KeyRing:
         """
         entry = self._entry(name, version)
         if entry.info.type != "secret":
-            raise KeyNotFound(f"key {name!r} is not a symmetric secret key")
+            raise KeyNotFound(f"key {shown(name)} is not a symmetric secret key")
         return SecretKey.from_bytes(entry.secret)
 
     def verify_key(self, kid: str) -> VerifyKey:
@@ -262,7 +272,7 @@ class KeyRing:
         existing = [e for e in self._entries if e.info.name == name]
         if existing:
             if existing[0].info.type != type:
-                raise InputError(f"key {name!r} exists with type {existing[0].info.type!r}")
+                raise InputError(f"key {shown(name)} exists with type {existing[0].info.type!r}")
             return self._entry(name, None).info
         return self._add(name, 1, type)
 
@@ -275,7 +285,7 @@ class KeyRing:
         """
         versions = [e for e in self._entries if e.info.name == name]
         if not versions:
-            raise KeyNotFound(f"no key named {name!r}")
+            raise KeyNotFound(f"no key named {shown(name)}")
         latest = max(e.info.version for e in versions)
         return self._add(name, latest + 1, versions[0].info.type)
 
@@ -306,14 +316,14 @@ class KeyRing:
         if version is None:
             active = [e for e in candidates if e.info.status == "active"]
             if not active:
-                raise KeyNotFound(f"no active key named {name!r}")
+                raise KeyNotFound(f"no active key named {shown(name)}")
             return max(active, key=lambda e: e.info.version)
         for entry in candidates:
             if entry.info.version == version:
                 if entry.info.status != "active":
-                    raise KeyNotFound(f"key {name!r} version {version} is retired")
+                    raise KeyNotFound(f"key {shown(name)} version {version} is retired")
                 return entry
-        raise KeyNotFound(f"no key {name!r} version {version}")
+        raise KeyNotFound(f"no key {shown(name)} version {version}")
 
     def change_passphrase(self, new_passphrase: str) -> None:
         """Re-encrypt the key file under *new_passphrase*.
@@ -339,6 +349,7 @@ class KeyRing:
         }
         plaintext = json.dumps(doc).encode("utf-8")
         write_key_file(self._path, plaintext, self._passphrase, self._params, new=new)
+        self._stamp = _stamp(self._path)
 
     def __repr__(self) -> str:
         return f"KeyRing(department={self._department!r}, keys={len(self._entries)})"
@@ -347,20 +358,47 @@ class KeyRing:
         refuse_pickle("KeyRing")
 
 
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """What changes when the key file is replaced (it is always replaced by a rename)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def _load(path: Path, passphrase: str) -> tuple[str, list[_Entry], ScryptParams]:
+    plaintext, params = read_key_file(path, passphrase)
+    try:
+        doc = json.loads(plaintext)
+        entries = [
+            _Entry(KeyInfo.model_validate(e["info"]), base64.b64decode(e["secret"]))
+            for e in doc["keys"]
+        ]
+        department = str(doc["department"])
+    except (ValueError, KeyError, TypeError):
+        raise KeyFileCorrupted(f"key file {path} decrypted but its content is malformed") from None
+    return department, entries, params
+
+
 def _new_entry(
     name: str, version: int, type: Literal["ed25519", "secret"], created: datetime
 ) -> _Entry:
     # The ring stores raw material (encrypted at rest), so it draws the bytes itself and builds
     # handles from them: nothing is ever exported from a handle.
-    secret = random_bytes(32)
-    if type == "ed25519":
-        fingerprint = SigningKey.from_private_bytes(secret).verify_key.fingerprint()
-    else:
-        fingerprint = SecretKey.from_bytes(secret).fingerprint()
+    for _ in range(64):  # a kid is recorded everywhere: redraw the rare one shaped like an ID
+        secret = random_bytes(32)
+        if type == "ed25519":
+            fingerprint = SigningKey.from_private_bytes(secret).verify_key.fingerprint()
+        else:
+            fingerprint = SecretKey.from_bytes(secret).fingerprint()
+        kid = f"{name}-v{version}-{fingerprint}"
+        if not looks_like_identifier(kid):
+            break
     info = KeyInfo(
         name=name,
         version=version,
-        kid=f"{name}-v{version}-{fingerprint}",
+        kid=kid,
         type=type,
         created=datetime.fromisoformat(utc_iso(created)),
         status="active",
@@ -371,3 +409,4 @@ def _new_entry(
 def _check_name(name: str) -> None:
     if not matches(KEY_NAME_PATTERN, name):
         raise InputError("key names are lower-case letters, digits, '-', '_' and '.' (max 64)")
+    refuse_identifier(name, "the key name")

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from govshare._models import Record
 from govshare.exceptions import InputError
-from govshare.identifiers import ValidationReport, from_arrow
+from govshare.identifiers import ValidationReport, from_arrow, shown, shown_all
 from govshare.pseudonym._pseudonymiser import Pseudonymiser
 
 __all__ = ["FileFormat", "FileSummary", "pseudonymise_file"]
@@ -73,7 +73,7 @@ def pseudonymise_file(
     batches, schema = _read(src, kind, chunk_size)
     missing = [c for c in names if c not in schema.names]
     if missing:
-        raise InputError(f"{src.name} has no column(s) {', '.join(map(repr, missing))}")
+        raise InputError(f"{shown(src.name)} has no column(s) {shown_all(missing)}")
     out_schema = pa.schema(
         [pa.field(f.name, pa.large_string()) if f.name in names else f for f in schema]
     )
@@ -112,7 +112,7 @@ def _one(
     if invalid == "raise" and not report.ok:
         first = report.invalid_rows[0]
         raise InputError(
-            f"column {name!r} has an invalid {report.kind} at row {first} "
+            f"column {shown(name)} has an invalid {report.kind} at row {first} "
             f"({report.summary()}); no output was written"
         )
     return array, report

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from govshare.exceptions import InputError
+from govshare.identifiers import shown, shown_all
 from govshare.pseudonym._pseudonymiser import OnInvalid, Pseudonymiser
 
 __all__ = ["pseudonymise"]
@@ -60,7 +61,7 @@ def _columns(
         raise InputError("a column is named twice in columns")
     missing = [c for c in names if c not in data.columns]
     if missing:
-        raise InputError(f"the frame has no column(s) {', '.join(map(repr, missing))}")
+        raise InputError(f"the frame has no column(s) {shown_all(missing)}")
     return names
 
 
@@ -71,5 +72,5 @@ def _one(pseudonymiser: Pseudonymiser | Mapping[str, Pseudonymiser], name: objec
         chosen = pseudonymiser.get(name)  # type: ignore[call-overload]
         if isinstance(chosen, Pseudonymiser):
             return chosen
-        raise InputError(f"no pseudonymiser given for column {name!r}")
+        raise InputError(f"no pseudonymiser given for column {shown(name)}")
     raise InputError("pseudonymiser= is a Pseudonymiser or a mapping of column → Pseudonymiser")

@@ -28,6 +28,7 @@ from govshare.identifiers import (
     Kind,
     Normalised,
     ValidationReport,
+    check_free_text,
     from_arrow,
     from_series,
     hex_strings,
@@ -35,6 +36,7 @@ from govshare.identifiers import (
     normalise,
     normalise_resident_id,
     pack_blocks,
+    refuse_identifier,
     report_from_codes,
     resident_id_block,
     to_series,
@@ -50,6 +52,7 @@ from govshare.pseudonym._schemes import (
     key_info,
     scheme,
 )
+from govshare.types import check_dataset
 
 if TYPE_CHECKING:
     from govshare.audit import AuditLog
@@ -369,6 +372,8 @@ class Pseudonymiser:
         Raises:
             InputError: the scheme is one-way, *reason* is empty, no audit log is bound, or a
                 value is not a pseudonym of this scheme.
+            IdentifierInText: *reason* or *actor* holds something shaped like a resident ID,
+                phone or bank-card number (checked before anything is revealed).
             IntegrityError: a pseudonym does not decrypt under this domain's key (another
                 domain, kind or key, or it was altered); nothing is returned or recorded.
             KeyNotFound: a pseudonym names a retired or unknown key version.
@@ -380,6 +385,9 @@ class Pseudonymiser:
             )
         if not isinstance(reason, str) or not reason.strip():
             raise InputError("reidentify needs a reason= (why the identities are needed)")
+        check_free_text(reason, "the re-identification reason")
+        if actor is not None:
+            refuse_identifier(check_dataset(actor, "actor"), "the actor")
         if self._audit is None:
             raise InputError(
                 "re-identification is recorded in an audit log: use ws.pseudonymiser(...) or "

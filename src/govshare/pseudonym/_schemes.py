@@ -7,7 +7,7 @@ from typing import Final, Literal, get_args
 
 from govshare.crypto import BlockCipher, HmacDigest, SecretKey
 from govshare.exceptions import InputError
-from govshare.identifiers import Kind
+from govshare.identifiers import Kind, refuse_identifier, shown
 from govshare.types import DEPARTMENT_PATTERN, matches
 
 __all__ = ["DEFAULT_SCHEME", "SCHEMES", "Scheme", "SchemeName", "derive_key", "key_info", "scheme"]
@@ -51,11 +51,11 @@ def scheme(name: str | None, kind: Kind) -> Scheme:
     chosen = SCHEMES.get(DEFAULT_SCHEME if name is None else name)
     if chosen is None:
         raise InputError(
-            f"unknown pseudonym scheme {name!r} (use one of {', '.join(get_args(SchemeName))})"
+            f"unknown pseudonym scheme {shown(name)} (use one of {', '.join(get_args(SchemeName))})"
         )
     if kind not in chosen.kinds:
         raise InputError(
-            f"scheme {chosen.name!r} does not encode {kind!r} values "
+            f"scheme {chosen.name!r} does not encode {shown(kind)} values "
             f"(use one of: {', '.join(s.name for s in SCHEMES.values() if kind in s.kinds)})"
         )
     return chosen
@@ -66,9 +66,11 @@ def key_info(chosen: Scheme, kind: Kind, domain: str, version: int) -> bytes:
 
     Raises:
         InputError: *domain* is malformed or *version* is not a positive integer.
+        IdentifierInText: *domain* is shaped like a personal identifier.
     """
     if not matches(DEPARTMENT_PATTERN, domain):
         raise InputError("domains are lower-case letters, digits and hyphens (max 63), e.g. 'hrss'")
+    refuse_identifier(domain, "the domain")  # it is recorded with every re-identification
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise InputError("key versions are positive integers")
     return f"govshare/pseudonym/1|{chosen.name}|{kind}|{domain}|v{version}".encode("ascii")

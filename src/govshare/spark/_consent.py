@@ -17,6 +17,7 @@ from pyspark.sql.types import ByteType
 
 from govshare.consent import ConsentRegistry, ConsentSnapshot, FilterReport
 from govshare.exceptions import InputError
+from govshare.identifiers import shown
 from govshare.spark._session import context_of, quoted
 from govshare.spark._ship import ShippedPseudonymiser, ship
 
@@ -73,9 +74,9 @@ def filter_by_consent(
     """
     context = context_of(sdf)
     if subject_column not in sdf.columns:
-        raise InputError(f"the DataFrame has no column {subject_column!r}")
+        raise InputError(f"the DataFrame has no column {shown(subject_column)}")
     if reason_column in sdf.columns or _CODE in sdf.columns:
-        raise InputError(f"the DataFrame already has a column {reason_column!r}")
+        raise InputError(f"the DataFrame already has a column {shown(reason_column)}")
     snapshot = registry.snapshot(recipient=recipient, purpose=purpose, categories=categories, at=at)
     shipped = ship(context, registry.subject_pseudonyms.pseudonymiser)
     decide = _reason_udf(shipped, context.broadcast(snapshot))

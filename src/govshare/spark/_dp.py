@@ -36,6 +36,7 @@ from pyspark.sql.types import (
 from govshare._clock import Clock, SystemClock
 from govshare.dp import AggregatePlan, DPResult, GroupTotals, Ledger
 from govshare.exceptions import BudgetExceeded, InputError
+from govshare.identifiers import refuse_identifier, shown
 from govshare.spark._session import context_of, quoted
 from govshare.types import check_dataset
 
@@ -126,7 +127,7 @@ class SparkQuery:
     ) -> None:
         context_of(sdf)
         if privacy_unit not in sdf.columns:
-            raise InputError(f"the privacy unit column {privacy_unit!r} is not in the frame")
+            raise InputError(f"the privacy unit column {shown(privacy_unit)} is not in the frame")
         if not isinstance(ledger, Ledger):
             raise InputError("ledger must be a Ledger (ws.budgets or MemoryLedger())")
         for name, value in (("max_groups", max_groups), ("max_rows", max_rows)):
@@ -135,7 +136,7 @@ class SparkQuery:
             _positive("partitions", partitions)
         self._sdf = sdf
         self.privacy_unit = privacy_unit
-        self.dataset = check_dataset(dataset, "dataset")
+        self.dataset = refuse_identifier(check_dataset(dataset, "dataset"), "dataset")
         self.requester = ledger.check_requester(requester)
         self.max_groups, self.max_rows = max_groups, max_rows
         self.partitions = partitions

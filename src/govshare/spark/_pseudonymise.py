@@ -13,6 +13,7 @@ from pyspark.sql.pandas.functions import arrow_udf
 from pyspark.sql.types import StringType
 
 from govshare.exceptions import InputError
+from govshare.identifiers import shown
 from govshare.pseudonym import OnInvalid, Pseudonymiser, ValidationReport, validate_identifiers
 from govshare.spark._session import context_of, quoted
 from govshare.spark._ship import ShippedPseudonymiser, ship
@@ -150,5 +151,5 @@ def _one(pseudonymiser: Pseudonymisers, name: str) -> Pseudonymiser:
         chosen = pseudonymiser.get(name)
         if isinstance(chosen, Pseudonymiser):
             return chosen
-        raise InputError(f"no pseudonymiser given for column {name!r}")
+        raise InputError(f"no pseudonymiser given for column {shown(name)}")
     raise InputError("pseudonymiser= is a Pseudonymiser or a mapping of column → Pseudonymiser")

@@ -6,8 +6,8 @@ import os
 import sqlite3
 import threading
 from collections import namedtuple
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from govshare.exceptions import InputError, SchemaTooNew, StorageError, StoreUnavailable
+from govshare.identifiers import shown
 from govshare.types import SCHEMA_PATTERN, matches
 
 __all__ = ["DEFAULT_URL", "Store", "default_url"]
@@ -53,6 +54,7 @@ class Store:
         self._url = url
         self.schema = schema
         self._fast = _FastReads(engine) if url.get_backend_name() == "sqlite" else None
+        self._held: list[_HeldConnection] = []
 
     # -- construction -------------------------------------------------------------------------
 
@@ -92,7 +94,7 @@ class Store:
             engine = _postgres_engine(parsed, schema, read_only=read_only)
         else:
             raise InputError(
-                f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://"
+                f"unsupported database {shown(backend)}: use sqlite:/// or postgresql+psycopg://"
             )
         store = cls(engine, parsed, schema)
         try:
@@ -128,6 +130,8 @@ class Store:
         """Release every pooled connection."""
         if self._fast is not None:
             self._fast.close()
+        for held in self._held:
+            held.close()
         self._engine.dispose()
 
     def __enter__(self) -> Store:
@@ -147,6 +151,17 @@ class Store:
         """
         with _translate_db_errors(self.url), self._engine.begin() as conn:
             yield conn
+
+    def held_transactions(self) -> Callable[[], AbstractContextManager[Connection]]:
+        """A :meth:`transaction` factory that keeps one connection checked out between uses.
+
+        For one serial user at a time (a group committer's leader): it saves the pool checkout
+        and connection set-up of every transaction. :meth:`close` releases the connection; a
+        process forked from this one opens its own.
+        """
+        held = _HeldConnection(self._engine, self.url)
+        self._held.append(held)
+        return held.transaction
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -230,6 +245,36 @@ class Store:
         with self.read() as conn:
             heads = MigrationContext.configure(conn).get_current_heads()
         return heads[0] if heads else None
+
+
+class _HeldConnection:
+    """One connection kept for serial transactions (see :meth:`Store.held_transactions`)."""
+
+    def __init__(self, engine: Engine, where: str) -> None:
+        self._engine = engine
+        self._where = where
+        self._conn: Connection | None = None
+        self._pid = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with _translate_db_errors(self._where):
+            conn = self._conn
+            if conn is None or conn.closed or conn.invalidated or self._pid != os.getpid():
+                conn = self._conn = self._engine.connect()
+                self._pid = os.getpid()
+            try:
+                with conn.begin():
+                    yield conn
+            except BaseException:
+                if conn.invalidated:
+                    self.close()
+                raise
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and self._pid == os.getpid():
+            conn.close()
 
 
 class _FastReads:
@@ -321,6 +366,8 @@ def _sqlite_engine(url: URL, *, create: bool, read_only: bool = False) -> Engine
             )
         if not create and not path.exists():
             raise StoreUnavailable(f"there is no SQLite store at {path}")
+        if create and not read_only:
+            _create_private(path)
         if read_only:
             # SQLite itself refuses every write on a connection opened with mode=ro.
             url = url.set(database=f"file:{path}", query={"mode": "ro", "uri": "true"})
@@ -346,9 +393,25 @@ def _sqlite_engine(url: URL, *, create: bool, read_only: bool = False) -> Engine
         options = conn.get_execution_options()
         if options.get(_SINGLE, False):
             return  # one statement in SQLite's autocommit mode: its own implicit transaction
-        conn.exec_driver_sql("BEGIN" if options.get(_READONLY, False) else "BEGIN IMMEDIATE")
+        # Straight on the driver: through SQLAlchemy's execution path it costs more than SQLite.
+        begin = "BEGIN" if options.get(_READONLY, False) else "BEGIN IMMEDIATE"
+        try:
+            conn.connection.driver_connection.execute(begin)  # type: ignore[union-attr]
+        except sqlite3.OperationalError:
+            raise StoreUnavailable("the SQLite store is locked or cannot be opened") from None
 
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty database file readable by its owner only (SQLite gives its -wal and -shm
+    files the same mode); an existing file is left as it is."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StoreUnavailable(f"cannot create the SQLite store: {exc.strerror}") from None
 
 
 def _postgres_engine(url: URL, schema: str | None, *, read_only: bool = False) -> Engine:

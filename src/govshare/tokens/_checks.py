@@ -11,6 +11,7 @@ from pyseto.key_interface import KeyInterface
 
 from govshare._clock import utc_iso
 from govshare.exceptions import AudienceMismatch, InputError, MalformedToken, PurposeMismatch
+from govshare.identifiers import refuse_identifier
 from govshare.keys import KeyInfo
 from govshare.tokens import _paseto
 from govshare.tokens._models import Claims
@@ -124,9 +125,11 @@ def department_id(value: object, what: str) -> None:
 
 
 def slug(value: object, what: str) -> None:
-    """Raise :class:`InputError` unless *value* is a name (lower-case, starts with a letter)."""
+    """Raise :class:`InputError` unless *value* is a name (lower-case, starts with a letter) that
+    holds nothing shaped like a personal identifier (:class:`IdentifierInText` if it does)."""
     if not matches(SLUG_PATTERN, value):
         raise InputError(f"{what}: names are lower-case letters, digits, '.', '_' and '-'")
+    refuse_identifier(value, what)  # type: ignore[arg-type]
 
 
 def consent_assertion(consent_record: str | None, consent_hash: bytes | None) -> bytes:

@@ -8,12 +8,14 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import AwareDatetime, Field, field_serializer, field_validator, model_validator
 
 from govshare._models import Record
-from govshare.identifiers import looks_like_identifier
+from govshare.identifiers import refuse_identifier
 from govshare.types import AgreementId, CaseRef, DepartmentId, Jti, KeyId, Principal, Slug
 
 __all__ = ["DETAIL_TYPE", "AuthorizationDetail", "Claims", "Grant"]
 
 DETAIL_TYPE: Final = "govshare_data_access"
+MAX_CHAIN: Final = 16
+"""How many exchanges deep a token may be (the length of its ``ancestors`` claim)."""
 
 
 class AuthorizationDetail(Record):
@@ -69,6 +71,7 @@ class Claims(Record):
     jti: Jti
     max_uses: Annotated[int, Field(ge=1, le=1_000_000_000)] | None = None
     parent: Jti | None = None
+    ancestors: Annotated[tuple[Jti, ...], Field(min_length=1, max_length=MAX_CHAIN)] | None = None
     authorization_details: Annotated[
         tuple[AuthorizationDetail, ...], Field(min_length=1, max_length=1)
     ]
@@ -86,13 +89,25 @@ class Claims(Record):
     def _consistent(self) -> Claims:
         if not self.nbf < self.exp:
             raise ValueError("nbf must be before exp")
+        if self.ancestors is not None and self.ancestors[-1:] != (self.parent,):
+            raise ValueError("the last of ancestors must be the parent")
         d = self.detail
         texts = [self.iss, self.sub, self.aud, d.purpose, d.legal_basis, *d.categories, *d.actions]
         optional = (d.dataset, d.consent_record, d.agreement, d.case_ref, d.principal)
         texts += [t for t in optional if t is not None]
-        if any(looks_like_identifier(t) for t in texts):
-            raise ValueError("claims must not hold personal identifiers (use record ids)")
+        for text in texts:
+            refuse_identifier(text, "a token claim")  # use record ids, never identifiers
         return self
+
+    @property
+    def lineage(self) -> tuple[str, ...]:
+        """Every token this one was exchanged from, oldest first (empty for an original).
+
+        Tokens exchanged before the ``ancestors`` claim existed name only their ``parent``.
+        """
+        if self.ancestors is not None:
+            return self.ancestors
+        return () if self.parent is None else (self.parent,)
 
     @property
     def detail(self) -> AuthorizationDetail:

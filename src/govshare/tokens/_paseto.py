@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import re
+import struct
 from typing import Any, Final
 
 import pyseto
@@ -24,6 +25,8 @@ from govshare.exceptions import MalformedToken, TokenSignatureInvalid
 __all__ = [
     "HEADER",
     "MAX_TOKEN_LENGTH",
+    "open_verified",
+    "pae",
     "private_key",
     "public_key",
     "sign",
@@ -70,7 +73,7 @@ def split(token: object) -> tuple[bytes, bytes]:
         raise MalformedToken("a token is a string")
     if len(token) > MAX_TOKEN_LENGTH:
         raise MalformedToken(f"the token is longer than {MAX_TOKEN_LENGTH} characters")
-    match = _SHAPE.match(token)
+    match = _SHAPE.fullmatch(token)
     if match is None:
         known = _KNOWN_HEADER.match(token)
         if known and known.group(0) != HEADER:
@@ -122,6 +125,34 @@ def verify(key: KeyInterface, token: str, implicit: bytes = b"") -> tuple[bytes,
     assert isinstance(payload, bytes)
     assert isinstance(footer, bytes)
     return payload, footer
+
+
+def open_verified(key: VerifyKey, body: bytes, footer: bytes, implicit: bytes = b"") -> bytes:
+    """The payload of a v4.public token already :func:`split`, once its signature verifies.
+
+    PASETO v4.public verification is one Ed25519 check of ``PAE(header, message, footer,
+    implicit)``; doing it here on the bytes :func:`split` decoded saves decoding the token
+    twice. ``tests/tokens/test_vectors.py`` runs the official vectors through it and pyseto.
+
+    Raises:
+        TokenSignatureInvalid: the signature does not verify (forged, altered, other key, or
+            another implicit assertion).
+    """
+    message, signature = body[:-_SIGNATURE_SIZE], body[-_SIGNATURE_SIZE:]
+    if not key.verify(signature, pae(_HEADER_BYTES, message, footer, implicit)):
+        raise TokenSignatureInvalid("the token's signature does not verify")
+    return message
+
+
+def pae(*pieces: bytes) -> bytes:
+    """PASETO's pre-authentication encoding: the count and each piece, with LE64 lengths."""
+    out = [struct.pack("<Q", len(pieces))]
+    for piece in pieces:
+        out += (struct.pack("<Q", len(piece)), piece)
+    return b"".join(out)
+
+
+_HEADER_BYTES: Final = HEADER.encode("ascii")
 
 
 def _b64decode(text: str) -> bytes:

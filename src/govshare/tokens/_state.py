@@ -9,21 +9,24 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from govshare.crypto import VerifyKey
 from govshare.exceptions import InputError, TokenReplayed, TokenRevoked
+from govshare.storage import Prepared
 from govshare.tokens._tables import token_state, token_trusted_keys
 from govshare.tokens._trust import PublicKeyDocument
 
-__all__ = ["StateStatements", "read_state", "store_trust"]
+__all__ = ["StateStatements", "known", "read_state", "revoked_among", "store_trust"]
 
 _t = token_state
+_READ = Prepared(select(_t.c.uses, _t.c.revoked_at).where(_t.c.jti == bindparam("jti")))
 
 
 class StateStatements:
-    """The conditional upserts of one backend, built once so SQLAlchemy reuses their compiled form.
+    """The conditional upserts of one backend, built once and run straight on the driver.
 
     ``take(conn, jti, n, limit)`` adds *n* uses to token *jti* in one statement that succeeds only
     while the token is not revoked and ``uses + n <= limit``: PostgreSQL re-checks the condition
     on the row it locked, and SQLite runs it under the write lock taken by ``BEGIN IMMEDIATE``, so
-    ``max_uses`` holds exactly however many processes race.
+    ``max_uses`` holds exactly however many processes race. Every token this store issues, uses,
+    checks or exchanges gets a row, which is how :meth:`known` tells a real token id from a typo.
     """
 
     def __init__(self, backend: str) -> None:
@@ -34,19 +37,24 @@ class StateStatements:
             jti=bindparam("jti"), uses=n, max_uses=bindparam("limit", type_=Integer)
         )
         not_revoked = _t.c.revoked_at.is_(None)
-        self._limited = base.on_conflict_do_update(
-            index_elements=[_t.c.jti],
-            set_={"uses": _t.c.uses + n},
-            where=and_(not_revoked, _t.c.uses + n <= bindparam("limit", type_=Integer)),
-        ).returning(_t.c.uses)
-        self._unlimited = base.on_conflict_do_update(
-            index_elements=[_t.c.jti], set_={"uses": _t.c.uses + n}, where=not_revoked
-        ).returning(_t.c.uses)
-        revoke = insert(_t).values(
-            jti=bindparam("jti"), uses=0, max_uses=None, revoked_at=bindparam("at")
+        self._limited = Prepared(
+            base.on_conflict_do_update(
+                index_elements=[_t.c.jti],
+                set_={"uses": _t.c.uses + n},
+                where=and_(not_revoked, _t.c.uses + n <= bindparam("limit", type_=Integer)),
+            ).returning(_t.c.uses)
         )
-        self._revoke = revoke.on_conflict_do_nothing(index_elements=[_t.c.jti]).returning(_t.c.jti)
-        self._mark = (
+        self._unlimited = Prepared(
+            base.on_conflict_do_update(
+                index_elements=[_t.c.jti], set_={"uses": _t.c.uses + n}, where=not_revoked
+            ).returning(_t.c.uses)
+        )
+        self._register = Prepared(
+            insert(_t)
+            .values(jti=bindparam("jti"), uses=0, max_uses=bindparam("limit", type_=Integer))
+            .on_conflict_do_nothing(index_elements=[_t.c.jti])
+        )
+        self._mark = Prepared(
             _t.update()
             .where(_t.c.jti == bindparam("j"), _t.c.revoked_at.is_(None))
             .values(revoked_at=bindparam("at"))
@@ -64,7 +72,7 @@ class StateStatements:
             raise TokenReplayed(f"token {jti} allows {limit} use(s), {n} asked")
         params: dict[str, Any] = {"jti": jti, "n": n, "limit": limit}
         stmt = self._unlimited if limit is None else self._limited
-        row = conn.execute(stmt, params).first()
+        row = stmt.first(conn, params)
         if row is not None:
             return int(row[0])
         uses, revoked = read_state(conn, jti)
@@ -72,19 +80,31 @@ class StateStatements:
             raise TokenRevoked(f"token {jti} was revoked")
         raise TokenReplayed(f"token {jti} was already used {uses} of {limit} time(s)")
 
+    def register(self, conn: Connection, tokens: list[tuple[str, int | None]]) -> None:
+        """Give each ``(jti, max_uses)`` a row with no use yet, unless it has one."""
+        self._register.run_many(conn, [{"jti": j, "limit": m} for j, m in tokens])
+
     def revoke(self, conn: Connection, jti: str, at: str) -> bool:
-        """Mark *jti* revoked (idempotent); returns whether it was not revoked before."""
-        if conn.execute(self._revoke, {"jti": jti, "at": at}).first() is not None:
-            return True
-        return conn.execute(self._mark, {"j": jti, "at": at}).first() is not None
+        """Mark the known token *jti* revoked; returns whether it was not revoked before."""
+        return self._mark.first(conn, {"j": jti, "at": at}) is not None
 
 
 def read_state(conn: Connection, jti: str) -> tuple[int, bool]:
     """``(uses, revoked)`` of token *jti* (``(0, False)`` for a token never seen)."""
-    row = conn.execute(select(_t.c.uses, _t.c.revoked_at).where(_t.c.jti == jti)).first()
+    row = _READ.first(conn, {"jti": jti})
     if row is None:
         return 0, False
     return int(row[0]), row[1] is not None
+
+
+def known(conn: Connection, jti: str) -> bool:
+    """Whether this store has a row for token *jti* (issued, used, checked or exchanged here)."""
+    return _READ.first(conn, {"jti": jti}) is not None
+
+
+def revoked_among(conn: Connection, jtis: tuple[str, ...]) -> bool:
+    """Whether any of *jtis* (a token's ancestors) is revoked here."""
+    return any(read_state(conn, jti)[1] for jti in jtis)
 
 
 def store_trust(conn: Connection, doc: PublicKeyDocument, at: str) -> tuple[list[str], list[str]]:

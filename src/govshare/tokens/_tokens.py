@@ -13,9 +13,14 @@ from sqlalchemy import Connection
 from govshare._clock import Clock, SystemClock, ensure_aware
 from govshare._models import build
 from govshare.audit import AuditEvent, AuditLog
+from govshare.crypto import VerifyKey
 from govshare.exceptions import (
+    AgreementInactive,
+    AgreementMismatch,
+    AudienceMismatch,
     InputError,
     InvalidToken,
+    MalformedToken,
     TokenExpired,
     TokenNotYetValid,
     TokenReplayed,
@@ -23,7 +28,7 @@ from govshare.exceptions import (
     UntrustedKey,
 )
 from govshare.keys import KeyInfo, KeyRing
-from govshare.storage import Store
+from govshare.storage import DEFAULT_MAX_BATCH, GroupCommit, Store, Work
 from govshare.tokens import _paseto
 from govshare.tokens._agreements import AgreementLookup, binding, check_agreement
 from govshare.tokens._checks import (
@@ -37,8 +42,14 @@ from govshare.tokens._checks import (
     sign_claims,
     slug,
 )
-from govshare.tokens._models import Claims, Grant
-from govshare.tokens._state import StateStatements, read_state, store_trust
+from govshare.tokens._models import MAX_CHAIN, Claims, Grant
+from govshare.tokens._state import (
+    StateStatements,
+    known,
+    read_state,
+    revoked_among,
+    store_trust,
+)
 from govshare.tokens._trust import (
     TOKEN_KEY,
     KeyUse,
@@ -46,6 +57,7 @@ from govshare.tokens._trust import (
     now_iso,
     parse_key_document,
     stored_trusted_key,
+    stored_trusted_raw,
 )
 from govshare.types import AGREEMENT_ID_PATTERN, JTI_PATTERN, matches
 
@@ -72,6 +84,8 @@ class Tokens:
         leeway: clock skew tolerated on ``nbf``, ``iat`` and ``exp``.
         agreements: finds data-sharing agreements, for tokens bound to one (the workspace
             passes ``govshare.exchange``'s); without it, every agreement-bound token is refused.
+        max_batch: at most this many concurrent :meth:`verify` / :meth:`issue` calls (or
+            :meth:`verify_many` tokens) share one transaction (group commit).
     """
 
     def __init__(
@@ -84,6 +98,7 @@ class Tokens:
         clock: Clock | None = None,
         leeway: timedelta = DEFAULT_LEEWAY,
         agreements: AgreementLookup | None = None,
+        max_batch: int = DEFAULT_MAX_BATCH,
     ) -> None:
         if not isinstance(leeway, timedelta) or not timedelta(0) <= leeway <= timedelta(minutes=5):
             raise InputError("leeway is a timedelta between 0 and 5 minutes")
@@ -96,10 +111,19 @@ class Tokens:
         self._agreements = agreements
         self._statements = StateStatements(store.backend)
         self._signers: dict[str, KeyInterface] = {}
-        self._own: dict[str, KeyInterface] = {}
-        # Foreign keys by kid: (department, raw public key, pyseto key); re-checked in each
-        # deciding transaction, so a cached key never outlives its retirement.
-        self._foreign: dict[str, tuple[str, bytes, KeyInterface]] = {}
+        self._own: dict[str, VerifyKey] = {}
+        # Foreign keys by kid: (department, raw public key, key); re-checked in each deciding
+        # transaction, so a cached key never outlives its retirement.
+        self._foreign: dict[str, tuple[str, bytes, VerifyKey]] = {}
+        # The transaction whose trusted-key reads are done, and the key ids read in it.
+        self._seen_in: tuple[object, set[str]] = (None, set())
+        # Concurrent verifies and issues of this process share commits; the audit append of a
+        # whole batch runs once, just before its commit.
+        self._group: GroupCommit[AuditEvent] = GroupCommit(
+            store.held_transactions(),
+            self._append_batch,
+            max_batch=max_batch,
+        )
 
     def __repr__(self) -> str:
         return f"Tokens(department={self.department!r}, store={self._store.url!r})"
@@ -175,9 +199,21 @@ class Tokens:
             principal=principal,
             not_before=not_before,
         )
-        with self._store.transaction() as conn:
-            check_agreement(self._agreements, conn, claims, when, None)
-            return self._sign(claims, implicit, conn, "token.issued")
+        with self._group.preparing():
+            key, signer = self._signer()
+            token = sign_claims(signer, key.kid, claims, implicit)
+            event = self._event("token.issued", issued_event(claims, key))
+
+        def work(conn: Connection) -> tuple[str | InvalidToken, list[AuditEvent]]:
+            try:
+                check_agreement(self._agreements, conn, claims, when, None)
+            except (AgreementMismatch, AgreementInactive) as exc:
+                return exc, []
+            self._statements.register(conn, [(claims.jti, claims.max_uses)])
+            return token, [event]
+
+        issued: str = _unwrap(self._group.run(work, key=claims.jti))
+        return issued
 
     def issue_many(
         self, requests: Iterable[Mapping[str, Any]], *, now: datetime | None = None
@@ -204,14 +240,11 @@ class Tokens:
                 raise InputError("a request has an argument issue() does not take") from None
         key, signer = self._signer()
         signed = [(sign_claims(signer, key.kid, c, i), issued_event(c, key)) for c, i in prepared]
-        time = self._clock.now()
-        events = [
-            build(AuditEvent, type="token.issued", actor=self.department, time=time, data=data)
-            for _, data in signed
-        ]
+        events = [self._event("token.issued", data) for _, data in signed]
         with self._store.transaction() as conn:
             for claims, _ in prepared:
                 check_agreement(self._agreements, conn, claims, when, None)
+            self._statements.register(conn, [(c.jti, c.max_uses) for c, _ in prepared])
             self._audit.append_many(events, conn=conn)
         return [token for token, _ in signed]
 
@@ -243,7 +276,7 @@ class Tokens:
             nbf=ensure_aware(not_before, "not_before") if not_before else when,
             ttl=ttl,
             max_uses=max_uses,
-            parent=None,
+            lineage=(),
             detail={
                 "purpose": purpose,
                 "legal_basis": legal_basis,
@@ -267,13 +300,19 @@ class Tokens:
         nbf: datetime,
         ttl: timedelta,
         max_uses: int | None,
-        parent: str | None,
+        lineage: tuple[str, ...],
         detail: dict[str, Any],
     ) -> Claims:
         if not isinstance(ttl, timedelta) or not timedelta(0) < ttl <= MAX_TTL:
             raise InputError("ttl is a positive timedelta of at most one year")
         if max_uses is not None and (isinstance(max_uses, bool) or not isinstance(max_uses, int)):
             raise InputError("max_uses is a positive integer or None (unlimited)")
+        if nbf - when > MAX_TTL:
+            raise InputError("not_before is more than a year after the issue time")
+        try:
+            exp = nbf + ttl
+        except OverflowError:
+            raise InputError("not_before + ttl is past the last representable time") from None
         return build(
             Claims,
             iss=self.department,
@@ -281,20 +320,24 @@ class Tokens:
             aud=audience,
             iat=when,
             nbf=nbf,
-            exp=nbf + ttl,
+            exp=exp,
             jti=secrets.token_hex(16),
             max_uses=max_uses,
-            parent=parent,
+            parent=None if not lineage else lineage[-1],
+            ancestors=lineage or None,
             authorization_details=({k: v for k, v in detail.items() if v is not None},),
         )
 
-    def _sign(self, claims: Claims, implicit: bytes, conn: Connection, event: str) -> str:
-        key, signer = self._signer()
-        token = sign_claims(signer, key.kid, claims, implicit)
-        self._audit.record(event, issued_event(claims, key), conn=conn)
-        return token
+    def _append_batch(self, conn: Connection, events: list[AuditEvent]) -> None:
+        self._audit.append_many(events, conn=conn)
+
+    def _event(self, type_: str, data: dict[str, Any]) -> AuditEvent:
+        return build(
+            AuditEvent, type=type_, actor=self.department, time=self._clock.now(), data=data
+        )
 
     def _signer(self) -> tuple[KeyInfo, KeyInterface]:
+        self._keys.refresh()
         info = self._keys.ensure(TOKEN_KEY, "ed25519")
         signer = self._signers.get(info.kid)
         if signer is None:
@@ -365,8 +408,74 @@ class Tokens:
             InputError: the caller's own arguments are malformed.
             NaiveDatetimeError: *now* has no timezone.
         """
+        request = self._ask(audience, purpose, categories, action, agreement)
         when = self._now(now, consent_hash)
+        if conn is None:
+            with self._group.preparing():
+                key, work = self._judge(token, request, consume, when, consent_hash)
+            grant: Grant = _unwrap(self._group.run(work, key=key))
+            return grant
+        key, work = self._judge(token, request, consume, when, consent_hash)
+        outcome, events = work(conn)
+        if isinstance(outcome, InvalidToken):
+            # The caller's transaction is about to roll back: its owner records these after.
+            outcome.pending_audit = (
+                *outcome.pending_audit,
+                *((e.type, dict(e.data)) for e in events),
+            )
+            raise outcome
+        self._audit.append_many(events, conn=conn)
+        accepted: Grant = outcome
+        return accepted
+
+    def verify_many(
+        self,
+        tokens: Iterable[str],
+        *,
+        audience: str,
+        purpose: str,
+        categories: Iterable[str] | None = None,
+        action: str | None = None,
+        consume: bool = True,
+        consent_hash: bytes | None = None,
+        agreement: str | None = None,
+        now: datetime | None = None,
+    ) -> list[Grant | InvalidToken]:
+        """Verify a batch of tokens in one transaction; returns, in order, each one's
+        :class:`Grant` or the :class:`~govshare.InvalidToken` it was refused with.
+
+        Each token is judged on its own, exactly as :meth:`verify` would judge it alone (the
+        same checks, arguments and use counting; a token listed twice is used twice), and a
+        refused token does not spoil the batch. Every accept and every refusal is logged; the
+        use counts and all those events commit together, once, before this returns. Batches
+        longer than ``max_batch`` take one transaction per ``max_batch`` tokens.
+
+        Raises:
+            InputError: the caller's own arguments are malformed (nothing is verified).
+            NaiveDatetimeError: *now* has no timezone.
+            StoreUnavailable / StorageError: the commit failed (no token was accepted).
+        """
+        if isinstance(tokens, str):
+            raise InputError("verify_many takes a list of tokens, not one token")
+        request = self._ask(audience, purpose, categories, action, agreement)
+        when = self._now(now, consent_hash)
+        works = [self._judge(t, request, consume, when, consent_hash) for t in tokens]
+        return list(self._group.run_many(works))
+
+    def _ask(
+        self,
+        audience: str,
+        purpose: str,
+        categories: Iterable[str] | None,
+        action: str | None,
+        agreement: str | None,
+    ) -> _Ask:
+        """The caller's side of a verification, checked once (InputError, never audited)."""
         department_id(audience, "audience")
+        if audience != self.department:
+            raise InputError(
+                "audience: tokens are verified only for this department, by its own id"
+            )
         slug(purpose, "purpose")
         wanted = None if categories is None else names(categories, "categories")
         if action is not None:
@@ -374,49 +483,71 @@ class Tokens:
         facts: dict[str, Any] = {"operation": "verify", "audience": audience, "purpose": purpose}
         if agreement is not None:
             facts["agreement"] = _agreement_id(agreement)
+        return _Ask(purpose, wanted, action, agreement, facts)
+
+    def _judge(
+        self,
+        token: str,
+        ask: _Ask,
+        consume: bool,
+        when: datetime,
+        consent_hash: bytes | None,
+    ) -> tuple[str, Work[AuditEvent]]:
+        """Check *token* offline now; returns ``(jti, work)`` where *work* decides it in the
+        deciding transaction (agreement, key status, revocation, use count) and returns its
+        grant or refusal with the audit event of either."""
+        facts = dict(ask.facts)
         try:
             claims, kid = self._authenticate(token, consent_hash, facts)
             self._check_time(claims, when)
-            check_scope(claims, audience, purpose, wanted, action)
-            bound = (when, agreement)
-            if conn is not None:
-                uses = self._accept(conn, claims, kid, consume, facts, bound)
-            else:
-                with self._store.transaction() as own:
-                    uses = self._accept(own, claims, kid, consume, facts, bound)
+            check_scope(claims, self.department, ask.purpose, ask.wanted, ask.action)
         except InvalidToken as exc:
-            if conn is None:
-                self._refused(exc, facts)
-            else:
-                exc.pending_audit = (*exc.pending_audit, self._refusal(exc, facts))
-            raise
-        return Grant(claims=claims, kid=kid, uses=uses)
+            refused: InvalidToken = exc
+            refusal = [self._event(*self._refusal(exc, facts))]
+            return "", lambda _conn: (refused, refusal)
 
-    def _accept(
+        def work(conn: Connection) -> tuple[Grant | InvalidToken, list[AuditEvent]]:
+            try:
+                uses = self._decide(conn, claims, kid, consume, (when, ask.agreement))
+            except InvalidToken as exc:
+                return exc, [self._event(*self._refusal(exc, facts))]
+            accepted = {**facts, "consumed": consume, "uses": uses}
+            # Every field is already checked: the claims were validated, kid named the key that
+            # verified them, and uses came from the store.
+            grant = Grant.model_construct(claims=claims, kid=kid, uses=uses)
+            return grant, [self._event("token.accepted", accepted)]
+
+        return claims.jti, work
+
+    def _decide(
         self,
         conn: Connection,
         claims: Claims,
         kid: str,
         consume: bool,
-        facts: dict[str, Any],
         bound: tuple[datetime, str | None],
     ) -> int:
-        # The agreement is read in the deciding transaction: a suspension applies at once.
+        """Everything read in the deciding transaction, then the use count (the only write)."""
+        # The agreement is read here: a suspension applies at once.
         check_agreement(self._agreements, conn, claims, *bound)
-        uses = self._use(conn, claims, kid, 1 if consume else 0)
-        self._audit.record(
-            "token.accepted", {**facts, "consumed": consume, "uses": uses}, conn=conn
-        )
+        self._still_trusted(conn, kid)
+        self._not_revoked_above(conn, claims)
+        uses = self._statements.take(conn, claims.jti, 1 if consume else 0, claims.max_uses)
+        if not consume and claims.max_uses is not None and uses >= claims.max_uses:
+            raise TokenReplayed(f"token {claims.jti} has no use left")
         return uses
+
+    def _not_revoked_above(self, conn: Connection, claims: Claims) -> None:
+        if claims.lineage and revoked_among(conn, claims.lineage):
+            raise TokenRevoked(f"token {claims.jti} was exchanged from a revoked token")
 
     def _authenticate(
         self, token: str, consent_hash: bytes | None, facts: dict[str, Any]
     ) -> tuple[Claims, str]:
-        _, footer = _paseto.split(token)
+        body, footer = _paseto.split(token)
         kid = _paseto.unverified_kid(footer)
         department, key = self._verifier(kid)
-        payload, _ = _paseto.verify(key, token, consent_hash or b"")
-        claims = parse_claims(payload)
+        claims = parse_claims(_paseto.open_verified(key, body, footer, consent_hash or b""))
         facts.update(jti=claims.jti, kid=kid, iss=claims.iss, sub=claims.sub)
         if claims.detail.agreement is not None:
             facts.update(agreement=claims.detail.agreement, case_ref=claims.detail.case_ref)
@@ -424,7 +555,9 @@ class Tokens:
             raise UntrustedKey(f"key {kid} belongs to {department}, not to the token's issuer")
         return claims, kid
 
-    def _verifier(self, kid: str) -> tuple[str, KeyInterface]:
+    def _verifier(self, kid: str) -> tuple[str, VerifyKey]:
+        # A version retired by another process is in the key file: one stat finds out.
+        self._keys.refresh()
         own = {
             i.kid
             for i in self._keys.key_infos()
@@ -433,7 +566,7 @@ class Tokens:
         if kid in own:
             key = self._own.get(kid)
             if key is None:
-                key = self._own[kid] = _paseto.public_key(self._keys.verify_key(kid))
+                key = self._own[kid] = self._keys.verify_key(kid)
             return self.department, key
         cached = self._foreign.get(kid)
         if cached is not None:
@@ -442,39 +575,39 @@ class Tokens:
             trusted = stored_trusted_key(conn, kid)
         if trusted is None:
             raise UntrustedKey("the token's key id is not a trusted, active token key")
-        key = _paseto.public_key(trusted.key)
-        self._foreign[kid] = (trusted.department, trusted.key.raw, key)
-        return trusted.department, key
+        self._foreign[kid] = (trusted.department, trusted.key.raw, trusted.key)
+        return trusted.department, trusted.key
 
     def _still_trusted(self, conn: Connection, kid: str) -> None:
         """Re-read a cached foreign key inside the deciding transaction: it may have been
-        retired (by another process) since it was cached."""
+        retired (by another process) since it was cached. Read once per key and transaction
+        (a batch of tokens signed by one key is decided at one instant)."""
         cached = self._foreign.get(kid)
         if cached is None:
             return
-        trusted = stored_trusted_key(conn, kid)
-        if trusted is None or trusted.key.raw != cached[1]:
-            del self._foreign[kid]
+        transaction = conn.get_transaction()
+        seen = self._seen_in
+        if seen[0] is transaction and transaction is not None and kid in seen[1]:
+            return
+        trusted = stored_trusted_raw(conn, kid)
+        if trusted is None or trusted != (cached[0], cached[1]):
+            self._foreign.pop(kid, None)
             raise UntrustedKey("the token's key id is no longer a trusted, active token key")
+        if seen[0] is not transaction:
+            self._seen_in = seen = (transaction, set())
+        seen[1].add(kid)
 
     def _check_time(self, claims: Claims, when: datetime) -> None:
-        if claims.nbf - self._leeway > when or claims.iat - self._leeway > when:
+        if claims.exp - claims.nbf > MAX_TTL:
+            raise MalformedToken(f"token {claims.jti} lives longer than the one-year maximum")
+        try:
+            early, late = when + self._leeway, when - self._leeway
+        except OverflowError:
+            raise InputError("now is too close to the ends of the representable times") from None
+        if claims.nbf > early or claims.iat > early:
             raise TokenNotYetValid(f"token {claims.jti} is not valid yet")
-        if claims.exp + self._leeway <= when:
+        if claims.exp <= late:
             raise TokenExpired(f"token {claims.jti} has expired")
-
-    def _use(self, conn: Connection, claims: Claims, kid: str, n: int) -> int:
-        self._still_trusted(conn, kid)
-        if claims.parent is not None and read_state(conn, claims.parent)[1]:
-            raise TokenRevoked(f"token {claims.jti} was exchanged from a revoked token")
-        if n:
-            return self._statements.take(conn, claims.jti, n, claims.max_uses)
-        uses, revoked = read_state(conn, claims.jti)
-        if revoked:
-            raise TokenRevoked(f"token {claims.jti} was revoked")
-        if claims.max_uses is not None and uses >= claims.max_uses:
-            raise TokenReplayed(f"token {claims.jti} has no use left")
-        return uses
 
     def _refused(self, exc: InvalidToken, facts: Mapping[str, Any]) -> None:
         # Its own transaction: the refused operation wrote nothing, but the refusal is evidence.
@@ -486,20 +619,41 @@ class Tokens:
 
     # -- revocation, introspection, exchange ----------------------------------------------------
 
-    def revoke(self, jti: str, *, now: datetime | None = None) -> bool:
-        """Revoke token *jti* at this store; returns ``False`` if it was already revoked.
+    def revoke(
+        self, token: str, *, consent_hash: bytes | None = None, now: datetime | None = None
+    ) -> bool:
+        """Revoke a token at this store; returns ``False`` if it was already revoked.
 
-        A revoked token (and every token exchanged from it) is refused here from then on.
-        Revocation is local: tell every department that accepts the token to revoke it too.
+        *token* is the id (``jti``) of a token this store knows -- one it issued, exchanged,
+        checked or used -- or the token itself, which also works for one never seen here (its
+        signature is checked, so only a real token is revoked). From then on the token and
+        every token exchanged from it, at any depth, are refused here. Revocation is local:
+        tell every department that accepts the token to revoke it too.
 
         Raises:
-            InputError: *jti* is not a token id (32 lower-case hex digits).
+            InputError: *token* is neither a token id (32 lower-case hex digits) nor a token,
+                or it is an id this store has never seen (nothing is revoked).
+            InvalidToken: the token given does not authenticate here (any subclass).
             NaiveDatetimeError: *now* has no timezone.
         """
-        if not matches(JTI_PATTERN, jti):
-            raise InputError("a token id is 32 lower-case hex digits")
-        at = now_iso(self._now(now))
+        at = now_iso(self._now(now, consent_hash))
+        limit: int | None = None
+        if isinstance(token, str) and token.startswith(_paseto.HEADER):
+            claims, _ = self._authenticate(token, consent_hash, {})
+            jti, seen = claims.jti, True
+            limit = claims.max_uses
+        elif matches(JTI_PATTERN, token):
+            jti, seen = token, False
+        else:
+            raise InputError("revoke takes a token id (32 lower-case hex digits) or a token")
         with self._store.transaction() as conn:
+            if seen:
+                self._statements.register(conn, [(jti, limit)])
+            elif not known(conn, jti):
+                raise InputError(
+                    "no token with this id was issued, exchanged or used here: "
+                    "pass the token itself to revoke one never seen"
+                )
             changed = self._statements.revoke(conn, jti, at)
             if changed:
                 self._audit.record("token.revoked", {"jti": jti}, conn=conn)
@@ -509,8 +663,8 @@ class Tokens:
         self, token: str, *, consent_hash: bytes | None = None, now: datetime | None = None
     ) -> dict[str, Any]:
         """RFC 7662-style introspection: ``{"active": True, <claims>, "kid", "uses"}`` for a token
-        that would verify here now (for its own audience and purpose, without using it), else
-        only ``{"active": False}``. Nothing is logged or counted.
+        that would verify here now (for this department, its own purpose, without using it),
+        else only ``{"active": False}``. Nothing is logged or counted.
 
         Raises:
             NaiveDatetimeError: *now* has no timezone.
@@ -520,8 +674,14 @@ class Tokens:
         try:
             claims, kid = self._authenticate(token, consent_hash, {})
             self._check_time(claims, when)
+            if claims.aud != self.department:
+                raise AudienceMismatch(f"token {claims.jti} is for another department")
             with self._store.read() as conn:
-                uses = self._use(conn, claims, kid, 0)
+                self._still_trusted(conn, kid)
+                self._not_revoked_above(conn, claims)
+                uses, revoked = read_state(conn, claims.jti)
+            if revoked or (claims.max_uses is not None and uses >= claims.max_uses):
+                raise TokenRevoked(f"token {claims.jti} is not usable")
         except InvalidToken:
             return {"active": False}
         return {
@@ -546,23 +706,32 @@ class Tokens:
     ) -> str:
         """Re-issue *token* with a narrower scope, signed here (RFC 8693-like); never wider.
 
-        The new token keeps the subject, audience, purpose, legal basis and consent record, and
-        names the original as ``parent`` (revoking the parent revokes it). Categories and
-        actions must be subsets, the dataset may only be added or kept, the expiry is at most
-        the original's, and if the original is limited the new token's uses (default: all that
+        Only the token's audience exchanges it (this department must be its ``aud``), so its
+        uses and its descendants' are counted in one store. The new token keeps the subject,
+        audience, purpose, legal basis and consent record, and names every token above it
+        (``parent`` and ``ancestors``): revoking any of them revokes it. Categories and actions
+        must be subsets, the dataset may only be added or kept, the expiry is at most the
+        original's, and if the original is limited the new token's uses (default: all that
         remain) are taken from the original's count here, atomically, so exchanging never
-        multiplies uses.
+        multiplies uses. A token can be exchanged at most 16 levels deep.
 
         Raises:
             InvalidToken: the original does not verify here (any subclass, as :meth:`verify`).
+            AudienceMismatch: this department is not the token's audience.
             PurposeMismatch: the request is wider than the original.
-            InputError: an argument is malformed.
+            InputError: an argument is malformed, or the token is already 16 exchanges deep.
         """
         when = self._now(now, consent_hash)
         facts: dict[str, Any] = {"operation": "exchange"}
         try:
             claims, kid = self._authenticate(token, consent_hash, facts)
             self._check_time(claims, when)
+            if claims.aud != self.department:
+                raise AudienceMismatch(
+                    f"token {claims.jti} is for another department: only its audience exchanges it"
+                )
+            if len(claims.lineage) >= MAX_CHAIN:
+                raise InputError(f"a token can be exchanged at most {MAX_CHAIN} levels deep")
             detail = narrower(claims, categories, actions, dataset)
             exp = claims.exp if ttl is None else min(claims.exp, when + ttl)
             nbf = max(claims.nbf, when)
@@ -577,10 +746,14 @@ class Tokens:
                     nbf=nbf,
                     ttl=exp - nbf,
                     max_uses=uses,
-                    parent=claims.jti,
+                    lineage=(*claims.lineage, claims.jti),
                     detail=detail,
                 )
-                return self._sign(new, consent_hash or b"", conn, "token.exchanged")
+                key, signer = self._signer()
+                signed = sign_claims(signer, key.kid, new, consent_hash or b"")
+                self._statements.register(conn, [(new.jti, new.max_uses)])
+                self._audit.record("token.exchanged", issued_event(new, key), conn=conn)
+                return signed
         except InvalidToken as exc:
             self._refused(exc, facts)
             raise
@@ -588,10 +761,12 @@ class Tokens:
     def _reserve(
         self, conn: Connection, claims: Claims, kid: str, max_uses: int | None
     ) -> int | None:
-        if claims.max_uses is None:
-            self._use(conn, claims, kid, 0)
-            return max_uses
+        """Take the new token's uses from the original's count (lock its row, check it)."""
         self._still_trusted(conn, kid)
+        self._not_revoked_above(conn, claims)
+        if claims.max_uses is None:
+            self._statements.take(conn, claims.jti, 0, None)  # locks the row, checks revocation
+            return max_uses
         if max_uses is None:
             uses, _ = read_state(conn, claims.jti)
             max_uses = claims.max_uses - uses
@@ -599,8 +774,6 @@ class Tokens:
                 raise TokenReplayed(f"token {claims.jti} has no use left to exchange")
         if isinstance(max_uses, bool) or not isinstance(max_uses, int) or max_uses < 1:
             raise InputError("max_uses is a positive integer")
-        if claims.parent is not None and read_state(conn, claims.parent)[1]:
-            raise TokenRevoked(f"token {claims.jti} was exchanged from a revoked token")
         self._statements.take(conn, claims.jti, max_uses, claims.max_uses)
         return max_uses
 
@@ -651,3 +824,27 @@ def _agreement_id(value: object) -> str:
     if not matches(AGREEMENT_ID_PATTERN, value):
         raise InputError("an agreement id is 'ag-' and 32 lower-case hex digits")
     return value  # type: ignore[return-value]
+
+
+class _Ask:
+    """The caller's side of a verification, checked once: what is asked, and the audit facts."""
+
+    __slots__ = ("action", "agreement", "facts", "purpose", "wanted")
+
+    def __init__(
+        self,
+        purpose: str,
+        wanted: list[str] | None,
+        action: str | None,
+        agreement: str | None,
+        facts: dict[str, Any],
+    ) -> None:
+        self.purpose, self.wanted, self.action = purpose, wanted, action
+        self.agreement, self.facts = agreement, facts
+
+
+def _unwrap(outcome: Any) -> Any:
+    """A work's outcome as its caller sees it: an expected refusal is raised."""
+    if isinstance(outcome, InvalidToken):
+        raise outcome
+    return outcome

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, bindparam, select
 from govshare._models import Record, describe
 from govshare.crypto import VerifyKey
 from govshare.exceptions import InputError
+from govshare.storage import Prepared
 from govshare.tokens._tables import token_trusted_keys
 from govshare.types import DepartmentId, KeyId
 
@@ -30,6 +31,8 @@ __all__ = [
     "PublicKeyDocument",
     "TrustedKey",
     "parse_key_document",
+    "stored_trusted_key",
+    "stored_trusted_raw",
 ]
 
 TOKEN_KEY: Final = "token-signing"  # noqa: S105 - a key *name*, not a secret
@@ -43,8 +46,10 @@ KEY_USES: Final[tuple[KeyUse, ...]] = ("tokens", "documents")
 
 _t = token_trusted_keys
 # Built once: it runs in every deciding transaction that checks a foreign signature.
-_TRUSTED = select(_t.c.department, _t.c.public_key).where(
-    _t.c.kid == bindparam("kid"), _t.c.status == "active", _t.c.use == bindparam("use")
+_TRUSTED = Prepared(
+    select(_t.c.department, _t.c.public_key).where(
+        _t.c.kid == bindparam("kid"), _t.c.status == "active", _t.c.use == bindparam("use")
+    )
 )
 
 
@@ -118,9 +123,16 @@ def parse_key_document(doc: str | bytes | Mapping[str, Any]) -> PublicKeyDocumen
     return parsed
 
 
+def stored_trusted_raw(conn: Connection, kid: str) -> tuple[str, bytes] | None:
+    """``(department, raw public key)`` of the active trusted token key *kid*, if any (no key
+    object is built: this runs in every deciding transaction)."""
+    row = _TRUSTED.first(conn, {"kid": kid, "use": "tokens"})
+    return None if row is None else (str(row[0]), bytes(row[1]))
+
+
 def stored_trusted_key(conn: Connection, kid: str, use: KeyUse = "tokens") -> TrustedKey | None:
     """The active trusted key *kid* for *use* in the store, if any."""
-    row = conn.execute(_TRUSTED, {"kid": kid, "use": use}).first()
+    row = _TRUSTED.first(conn, {"kid": kid, "use": use})
     if row is None:
         return None
     return TrustedKey(kid=kid, department=str(row[0]), use=use, key=VerifyKey(bytes(row[1])))

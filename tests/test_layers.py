@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "govshare._arrow",
             "govshare._tabular",
             "govshare._noise",
+            "govshare._i18n",
             "govshare._version",
             "govshare._html",
         ),

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import wrapt
 
+from govshare._i18n import get_language, set_language, use_language
 from govshare._version import __version__
 from govshare._workspace import Workspace, open_audit_log
 from govshare.audit import (
@@ -167,6 +168,9 @@ __all__ = [
     "Workspace",
     "WrongPassphrase",
     "__version__",
+    "get_language",
     "open_audit_log",
     "pseudonymise",
+    "set_language",
+    "use_language",
 ]

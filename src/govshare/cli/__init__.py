@@ -19,7 +19,19 @@ __all__ = ["cli", "main"]
 @click.version_option(__version__, prog_name="govshare")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @global_options
-def cli(debug: bool, url: str | None, db_schema: str | None, passphrase_file: str | None) -> None:
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default=None,
+    help="Language of messages and help (default: GOVSHARE_LANG, then the locale).",
+)
+def cli(
+    debug: bool,
+    url: str | None,
+    db_schema: str | None,
+    passphrase_file: str | None,
+    lang: str | None,
+) -> None:
     """govshare: lawful, minimal and verifiable data sharing between departments.
 
     Exit codes: 0 ok, 1 a check failed (e.g. the audit log does not verify), 2 usage, input or

@@ -11,6 +11,7 @@ from typing import Literal, TextIO
 
 import click
 
+from govshare._i18n import get_language
 from govshare.cli._common import EXIT_CHECK_FAILED, EXIT_OK, db_option, schema
 from govshare.compliance import Policy, Progress, check, load_policy
 from govshare.exceptions import InputError
@@ -96,7 +97,13 @@ def _progress() -> Iterator[Progress]:
     default="text",
     show_default=True,
 )
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default=None,
+    help="Language of the report (default: the language of the messages: --lang, GOVSHARE_LANG "
+    "or the locale).",
+)
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
 )
@@ -108,7 +115,7 @@ def check_command(
     policy_file: Path | None,
     checkpoint_files: tuple[TextIO, ...],
     fmt: Literal["text", "json", "html"],
-    lang: Literal["zh", "en"],
+    lang: Literal["zh", "en"] | None,
     output: Path | None,
 ) -> None:
     """Run the compliance rules over a store and its audit log, read-only.
@@ -117,6 +124,7 @@ def check_command(
     the department's public key, never its key file. Exit code 0 when every rule passes or does
     not apply, 1 when any fails, 2 on a usage or input error: usable as a CI gate.
     """
+    lang = get_language() if lang is None else lang
     policy = load_policy(policy_file) if policy_file is not None else Policy()
     checkpoints = [f.read() for f in checkpoint_files]
     start, end = _when(since, "--since"), _when(until, "--until")

@@ -16,13 +16,16 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 import click
 from pydantic import BaseModel
 
 from govshare import Workspace, open_audit_log
+from govshare._i18n import gettext as _
+from govshare._i18n import is_language, language_from_environment, use_language
 from govshare.audit import AuditLog
+from govshare.cli._translate import translate_tree
 from govshare.exceptions import GovShareError, InputError, IntegrityError
 from govshare.keys import PASSPHRASE_ENV
 
@@ -259,7 +262,20 @@ class GovShareGroup(click.Group):
         **extra: Any,
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
-        debug = "--debug" in argv[: argv.index("--")] if "--" in argv else "--debug" in argv
+        options = argv[: argv.index("--")] if "--" in argv else argv
+        debug = "--debug" in options
+        with use_language(_language(options)):
+            translate_tree(self)
+            return self._main(argv, debug, prog_name, complete_var, **extra)
+
+    def _main(
+        self,
+        argv: list[str],
+        debug: bool,
+        prog_name: str | None,
+        complete_var: str | None,
+        **extra: Any,
+    ) -> Any:
         try:
             return super().main(
                 argv,
@@ -269,7 +285,7 @@ class GovShareGroup(click.Group):
                 **extra,
             )
         except click.exceptions.Abort:
-            click.echo("aborted", err=True)
+            click.echo(_("aborted"), err=True)
             sys.exit(EXIT_USAGE)
         except click.ClickException as exc:
             exc.show()
@@ -278,7 +294,7 @@ class GovShareGroup(click.Group):
             if debug:
                 raise
             kind = type(exc).__name__
-            click.echo(f"error: {kind}: {exc}", err=True)
+            click.echo(_("error: {kind}: {message}").format(kind=kind, message=exc), err=True)
             sys.exit(EXIT_CHECK_FAILED if isinstance(exc, IntegrityError) else EXIT_USAGE)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
@@ -337,3 +353,19 @@ def progress(
             bar.update(task, completed=done, rate=f"{rate:,.0f}")
 
         yield fancy
+
+
+def _language(options: Sequence[str]) -> Literal["en", "zh"]:
+    """The language asked for by ``--lang`` anywhere on the command line, else the environment.
+
+    Read before click parses the command line, so that help and parse errors are translated too.
+    """
+    for i, word in enumerate(options):
+        value = None
+        if word == "--lang" and i + 1 < len(options):
+            value = options[i + 1]
+        elif word.startswith("--lang="):
+            value = word.partition("=")[2]
+        if is_language(value):
+            return value
+    return language_from_environment()

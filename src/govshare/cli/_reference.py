@@ -61,7 +61,12 @@ def _help(path: tuple[str, ...], command: click.Command) -> str:
 
 
 def render() -> str:
-    """The CLI reference as Markdown: one section per command with its ``--help`` text."""
+    """The CLI reference as Markdown: one section per command with its ``--help`` text (English)."""
+    from govshare._i18n import use_language
+    from govshare.cli._translate import translate_tree
+
+    with use_language("en"):
+        translate_tree()
     parts = [
         HEADER,
         "# CLI reference\n",

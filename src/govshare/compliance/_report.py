@@ -11,6 +11,8 @@ from typing import Any, Final, Literal
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from pydantic import Field
 
+from govshare._i18n import N_, gettext, use_language
+from govshare._i18n import gettext as _
 from govshare._models import Record
 from govshare.compliance._charts import bar_chart, line_chart
 from govshare.compliance._model import Finding, GuideEntry, Lang, Status
@@ -97,28 +99,39 @@ class Report(Record):
 
     def to_text(self, lang: Lang = "en") -> str:
         """A plain-text summary: one line per finding, then its violations."""
+        with use_language(lang):
+            return self._text(lang)
+
+    def _text(self, lang: Lang) -> str:
         counts = self.counts
+        log = (_("verified") if self.log_verified else _("DOES NOT VERIFY")) + (
+            _("; anchor checkpoint of {size} entries").format(size=self.anchor.size)
+            if self.anchor
+            else ""
+        )
         lines = [
-            f"govshare compliance report: {self.origin}",
-            f"log: {self.log_size} entries, "
-            + ("verified" if self.log_verified else "DOES NOT VERIFY")
-            + (f"; anchor checkpoint of {self.anchor.size} entries" if self.anchor else ""),
-            f"{counts['pass']} pass, {counts['fail']} fail, {counts['not-applicable']} not applicable",
+            _("govshare compliance report: {origin}").format(origin=self.origin),
+            _("log: {size} entries, {state}").format(size=self.log_size, state=log),
+            _("{passed} pass, {failed} fail, {na} not applicable").format(
+                passed=counts["pass"], failed=counts["fail"], na=counts["not-applicable"]
+            ),
             "",
         ]
         width = max((len(f.rule) for f in self.findings), default=10)
         for f in self.findings:
             lines.append(f"{f.status.upper():15} {f.rule:{width}}  {f.explanation.get(lang)}")
             for e in f.evidence:
-                lines.append(
-                    f"{'':15} {'':{width}}  - entry {e.index} ({e.type}): {e.note.get(lang)}"
+                entry = _("entry {index} ({type}): {note}").format(
+                    index=e.index, type=e.type, note=e.note.get(lang)
                 )
+                lines.append(f"{'':15} {'':{width}}  - {entry}")
             shown = {f"entry {e.index}" for e in f.evidence}
             for item in f.items[: self.policy.max_evidence]:
                 if item not in shown:
                     lines.append(f"{'':15} {'':{width}}  - {item}")
             if f.evidence_omitted:
-                lines.append(f"{'':15} {'':{width}}  … and {f.evidence_omitted} more")
+                more = _("… and {count} more").format(count=f.evidence_omitted)
+                lines.append(f"{'':15} {'':{width}}  {more}")
         return "\n".join(lines) + "\n"
 
     def to_html(self, path: str | Path | None = None, *, lang: Lang = "zh") -> str:
@@ -130,7 +143,7 @@ class Report(Record):
             _environment()
             .get_template("report.html.j2")
             .render(
-                r=self, lang=lang, L=_LABELS[lang], charts=self._charts(lang), counts=self.counts
+                r=self, lang=lang, L=_labels(lang), charts=self._charts(lang), counts=self.counts
             )
         )
         if path is not None:
@@ -138,7 +151,7 @@ class Report(Record):
         return html
 
     def _charts(self, lang: Lang) -> dict[str, Any]:
-        labels = _LABELS[lang]
+        labels = _labels(lang)
         series: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
         for p in self.budget_use:
             series[p.dataset].append((p.time, p.epsilon))
@@ -178,111 +191,64 @@ def _environment() -> Environment:
     )
 
 
-_LABELS: Final[dict[str, dict[str, str]]] = {
-    "en": {
-        "title": "Compliance report",
-        "summary": "Summary",
-        "store": "Store",
-        "origin": "Log origin",
-        "key": "Log key",
-        "key_store": "taken from the store itself (pass the key you were given to prove more)",
-        "key_auditor": "supplied by the auditor",
-        "period": "Period",
-        "open": "open",
-        "log": "Audit log",
-        "entries": "entries",
-        "verified": "verified",
-        "not_verified": "DOES NOT VERIFY",
-        "anchor": "Anchor checkpoint",
-        "none": "none",
-        "findings": "Findings",
-        "rule": "Rule",
-        "status": "Status",
-        "severity": "Severity",
-        "checked": "Checked",
-        "violations": "Violations",
-        "explanation": "What was found",
-        "articles": "Provisions",
-        "uncertain": "mapping to confirm",
-        "evidence": "Evidence",
-        "entry": "Entry",
-        "type": "Type",
-        "time": "Time",
-        "note": "Note",
-        "proof": "Inclusion proof",
-        "more": "more not listed",
-        "items": "References",
-        "charts": "Charts",
-        "chart_budget": "Cumulative DP budget use (epsilon) over time, per dataset",
-        "chart_releases": "DP releases per recipient",
-        "no_budget": "No DP releases in this store",
-        "no_releases": "No releases in this store",
-        "guide": "Audit Guide (2025) coverage",
-        "item": "Item",
-        "topic": "Topic",
-        "coverage": "Coverage",
-        "collect": "Documentary evidence to collect",
-        "pass": "pass",
-        "fail": "fail",
-        "not-applicable": "not applicable",
-        "mechanical": "checked mechanically",
-        "partial": "partly checked; needs documentary evidence",
-        "documentary": "needs documentary evidence",
-        "result_pass": "Every rule passed.",
-        "result_fail": "At least one rule failed.",
-        "reverify": "Each evidence entry's proof can be re-verified with govshare.audit.verify_inclusion against the anchor checkpoint (see the auditors' guide).",
-    },
-    "zh": {
-        "title": "合规审计报告",
-        "summary": "概要",
-        "store": "存储",
-        "origin": "日志标识",
-        "key": "日志公钥",
-        "key_store": "取自存储本身（请使用另行取得的公钥以证明更多）",
-        "key_auditor": "由审计方提供",
-        "period": "审计期间",
-        "open": "不限",
-        "log": "审计日志",
-        "entries": "条",
-        "verified": "校验通过",
-        "not_verified": "校验失败",
-        "anchor": "锚检查点",
-        "none": "无",
-        "findings": "审计发现",
-        "rule": "规则",
-        "status": "结果",
-        "severity": "严重程度",
-        "checked": "检查数",
-        "violations": "违规数",
-        "explanation": "发现",
-        "articles": "依据条款",
-        "uncertain": "对应关系待确认",
-        "evidence": "证据",
-        "entry": "条目",
-        "type": "类型",
-        "time": "时间",
-        "note": "说明",
-        "proof": "包含证明",
-        "more": "条未列出",
-        "items": "相关记录",
-        "charts": "图表",
-        "chart_budget": "各数据集差分隐私预算（ε）累计使用",
-        "chart_releases": "各接收方的差分隐私发布次数",
-        "no_budget": "存储中没有差分隐私发布",
-        "no_releases": "存储中没有数据提供记录",
-        "guide": "《个人信息保护合规审计指引》（2025）覆盖情况",
-        "item": "条目",
-        "topic": "事项",
-        "coverage": "覆盖",
-        "collect": "需收集的书面证据",
-        "pass": "通过",
-        "fail": "不通过",
-        "not-applicable": "不适用",
-        "mechanical": "已自动检查",
-        "partial": "部分自动检查，需书面证据",
-        "documentary": "需书面证据",
-        "result_pass": "所有规则均通过。",
-        "result_fail": "至少一条规则不通过。",
-        "reverify": "每条证据的包含证明均可用 govshare.audit.verify_inclusion 对照锚检查点独立复核（见审计指南）。",
-    },
+_LABELS: Final[dict[str, str]] = {
+    "title": N_("Compliance report"),
+    "summary": N_("Summary"),
+    "store": N_("Store"),
+    "origin": N_("Log origin"),
+    "key": N_("Log key"),
+    "key_store": N_("taken from the store itself (pass the key you were given to prove more)"),
+    "key_auditor": N_("supplied by the auditor"),
+    "period": N_("Period"),
+    "open": N_("open"),
+    "log": N_("Audit log"),
+    "entries": N_("entries"),
+    "verified": N_("verified"),
+    "not_verified": N_("DOES NOT VERIFY"),
+    "anchor": N_("Anchor checkpoint"),
+    "none": N_("none"),
+    "findings": N_("Findings"),
+    "rule": N_("Rule"),
+    "status": N_("Status"),
+    "severity": N_("Severity"),
+    "checked": N_("Checked"),
+    "violations": N_("Violations"),
+    "explanation": N_("What was found"),
+    "articles": N_("Provisions"),
+    "uncertain": N_("mapping to confirm"),
+    "evidence": N_("Evidence"),
+    "entry": N_("Entry"),
+    "type": N_("Type"),
+    "time": N_("Time"),
+    "note": N_("Note"),
+    "proof": N_("Inclusion proof"),
+    "more": N_("more not listed"),
+    "items": N_("References"),
+    "charts": N_("Charts"),
+    "chart_budget": N_("Cumulative DP budget use (epsilon) over time, per dataset"),
+    "chart_releases": N_("DP releases per recipient"),
+    "no_budget": N_("No DP releases in this store"),
+    "no_releases": N_("No releases in this store"),
+    "guide": N_("Audit Guide (2025) coverage"),
+    "item": N_("Item"),
+    "topic": N_("Topic"),
+    "coverage": N_("Coverage"),
+    "collect": N_("Documentary evidence to collect"),
+    "pass": N_("pass"),
+    "fail": N_("fail"),
+    "not-applicable": N_("not applicable"),
+    "mechanical": N_("checked mechanically"),
+    "partial": N_("partly checked; needs documentary evidence"),
+    "documentary": N_("needs documentary evidence"),
+    "result_pass": N_("Every rule passed."),
+    "result_fail": N_("At least one rule failed."),
+    "reverify": N_(
+        "Each evidence entry's proof can be re-verified with govshare.audit.verify_inclusion against the anchor checkpoint (see the auditors' guide)."
+    ),
 }
+"""Labels of the HTML report, by key, in the source language (translated by the catalogue)."""
+
+
+def _labels(lang: Lang) -> dict[str, str]:
+    with use_language(lang):
+        return {key: gettext(text) for key, text in _LABELS.items()}

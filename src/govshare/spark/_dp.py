@@ -36,7 +36,7 @@ from pyspark.sql.types import (
 from govshare._clock import Clock, SystemClock
 from govshare.dp import AggregatePlan, DPResult, GroupTotals, Ledger
 from govshare.exceptions import BudgetExceeded, InputError
-from govshare.identifiers import refuse_identifier, shown
+from govshare.identifiers import refuse_identifier, shown, shown_all
 from govshare.spark._session import context_of, quoted
 from govshare.types import check_dataset
 
@@ -256,7 +256,7 @@ class SparkQuery:
         )
         missing = [c for c in plan.columns if c not in self._sdf.columns]
         if missing:
-            raise InputError(f"the frame has no column(s) {', '.join(map(repr, missing))}")
+            raise InputError(f"the frame has no column(s) {shown_all(missing)}")
         if self.privacy_unit in plan.columns:
             raise InputError("the privacy unit cannot also be a group or value column")
         return plan

@@ -13,7 +13,7 @@ from pyspark.sql.pandas.functions import arrow_udf
 from pyspark.sql.types import StringType
 
 from govshare.exceptions import InputError
-from govshare.identifiers import shown
+from govshare.identifiers import shown, shown_all
 from govshare.pseudonym import OnInvalid, Pseudonymiser, ValidationReport, validate_identifiers
 from govshare.spark._session import context_of, quoted
 from govshare.spark._ship import ShippedPseudonymiser, ship
@@ -140,7 +140,7 @@ def _chosen(
         raise InputError("a column is named twice in columns")
     missing = [c for c in names if c not in sdf.columns]
     if missing:
-        raise InputError(f"the frame has no column(s) {', '.join(map(repr, missing))}")
+        raise InputError(f"the frame has no column(s) {shown_all(missing)}")
     return {c: _one(pseudonymiser, c) for c in names}
 
 
